@@ -1,0 +1,75 @@
+//! Tapeline's application crate: pages, shared types and `#[server]` functions, plus —
+//! behind the `ssr` feature — the service layer and server infrastructure they call.
+//!
+//! Layering: pages call server functions; server functions and the REST handlers call the
+//! resource services (`accounts::service`, …); services own the rules and the SQL.
+
+pub mod accounts;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="description" content="Tapeline keeps your body measurements and sewing patterns, with API keys for your own scripts." />
+                <link rel="icon" href="/favicon.ico" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: document metadata and the router.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tapeline.css" />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Tapeline".to_owned() } else { format!("{title} · Tapeline") }
+        } />
+        <Router>
+            <Layout />
+        </Router>
+    }
+}
+
+/// Header, pages and footer. Inside the router, so that the session's actions can pick up
+/// an error the server put in the URL after a plain (pre-hydration) form post.
+#[component]
+fn Layout() -> impl IntoView {
+    pages::provide_session();
+    view! {
+        <pages::Header />
+        <main class="page">
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("") view=pages::Home />
+                <Route path=path!("/signup") view=pages::Signup />
+                <Route path=path!("/login") view=pages::Login />
+                // Rendered whole before sending, so a visitor gets a real redirect to /login.
+                <Route path=path!("/account") view=pages::Account ssr=SsrMode::Async />
+                <Route path=path!("/errors") view=pages::ErrorCodes />
+            </Routes>
+        </main>
+        <footer class="site-footer">
+            <p>"Tapeline — an open backend for made-to-measure sewing."</p>
+        </footer>
+    }
+}

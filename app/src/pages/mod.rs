@@ -1,0 +1,142 @@
+//! Pages and the pieces they share: the session context, the header and form fields.
+
+mod account;
+mod auth;
+mod home;
+
+pub use account::Account;
+pub use auth::{Login, Signup};
+pub use home::{ErrorCodes, Home, NotFound};
+
+use crate::accounts::{current_account, AccountView, Logout};
+use crate::error::Problem;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+/// The signed-in state, shared by every page.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub logout: ServerAction<Logout>,
+    /// The signed-in account. Refetched on every navigation — signing up, in or out always
+    /// ends in one — and after logging out.
+    pub account: Resource<Result<Option<AccountView>, Problem>>,
+}
+
+pub fn provide_session() {
+    let logout = ServerAction::<Logout>::new();
+    let path = use_location().pathname;
+    // Blocking: the server waits for it before sending the page, so the header is in the
+    // HTML itself (right before hydration, and without JavaScript) instead of streamed in.
+    let account = Resource::new_blocking(move || (path.get(), logout.version().get()), |_| current_account());
+    provide_context(Session { logout, account });
+}
+
+pub fn use_session() -> Session {
+    expect_context()
+}
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="site-header">
+            <nav aria-label="Main">
+                <A href="/" attr:class="brand">"Tapeline"</A>
+                <A href="/account">"Account"</A>
+                <span class="nav-spacer"></span>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match session.account.await {
+                            Ok(Some(account)) => view! {
+                                <span class="nav-user">{account.username}</span>
+                                <ActionForm action=session.logout attr:class="nav-form">
+                                    <button type="submit" class="link-button">"Log out"</button>
+                                </ActionForm>
+                            }.into_any(),
+                            _ => view! {
+                                <A href="/login">"Log in"</A>
+                                <A href="/signup" attr:class="button small">"Sign up"</A>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </nav>
+        </header>
+    }
+}
+
+/// A labelled input with its error message underneath.
+///
+/// The message is the client-side `check` once the field has been left (instant feedback,
+/// after hydration), otherwise the server's message for this field from the last submit —
+/// until the person edits the field again.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional, into)] hint: String,
+    #[prop(into)] server_error: Signal<Option<String>>,
+    #[prop(optional, into)] check: Option<Callback<String, Option<String>>>,
+) -> impl IntoView {
+    let value = RwSignal::new(String::new());
+    let touched = RwSignal::new(false);
+    let edited_since_submit = RwSignal::new(false);
+    Effect::new(move |_| {
+        server_error.track();
+        edited_since_submit.set(false);
+    });
+    let error = move || {
+        let client = check.and_then(|c| if touched.get() { c.run(value.get()) } else { None });
+        client.or_else(|| if edited_since_submit.get() { None } else { server_error.get() })
+    };
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field" class:invalid=move || error().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required
+                aria-invalid=move || error().is_some().to_string()
+                aria-describedby=error_id.clone()
+                on:input=move |ev| {
+                    value.set(event_target_value(&ev));
+                    edited_since_submit.set(true);
+                }
+                on:blur=move |_| touched.set(true)
+            />
+            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
+            <p class="field-error" id=error_id aria-live="polite">{error}</p>
+        </div>
+    }
+}
+
+/// The problem of an action's last run, if it failed.
+pub fn problem_of<T>(last: &Option<Result<T, Problem>>) -> Option<Problem> {
+    last.as_ref().and_then(|r| r.as_ref().err().cloned())
+}
+
+/// A form-level error (one that concerns no single field).
+#[component]
+pub fn FormError(problem: Signal<Option<Problem>>) -> impl IntoView {
+    move || {
+        problem.get().filter(Problem::is_general).map(|p| {
+            view! { <div class="form-error" role="alert">{p.detail}</div> }
+        })
+    }
+}
+
+/// Formats Unix seconds as a calendar date, e.g. "22 November 2026".
+pub fn format_date(unix: i64) -> String {
+    let format = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|d| d.format(&format).ok())
+        .unwrap_or_default()
+}

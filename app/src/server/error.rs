@@ -1,0 +1,113 @@
+//! The server's error type. Services return `Result<T>`; the edges (REST handlers, server
+//! functions, middleware) turn an [`Error`] into the one wire shape, [`Problem`].
+//!
+//! Internal failures (database, hashing, I/O) are logged here, in full, when they are turned
+//! into a response; the client only learns that something went wrong.
+
+use crate::error::{ErrorCode, FieldError, Problem};
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderName, HeaderValue, StatusCode};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A client-facing problem, already in its final shape.
+    #[error("{0}")]
+    Problem(Box<Problem>),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Error::Problem(Box::new(Problem::new(code, detail)))
+    }
+
+    pub fn field(code: ErrorCode, field: &str, detail: impl Into<String>) -> Self {
+        Error::Problem(Box::new(Problem::new(code, detail).with_field(field)))
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        Error::Problem(Box::new(Problem::validation(errors)))
+    }
+
+    pub fn too_many_attempts(retry_after_secs: u64) -> Self {
+        let mut p = Problem::new(
+            ErrorCode::TooManyAttempts,
+            format!("Too many attempts. Try again in {retry_after_secs} seconds."),
+        );
+        p.retry_after = Some(retry_after_secs);
+        Error::Problem(Box::new(p))
+    }
+
+    pub fn internal(what: impl Into<String>) -> Self {
+        Error::Internal(what.into())
+    }
+
+    /// The client-facing shape. Internal errors are logged here and made opaque.
+    pub fn into_problem(self) -> Problem {
+        match self {
+            Error::Problem(p) => *p,
+            Error::Database(e) if is_unavailable(&e) => {
+                tracing::error!(error = %e, "database unavailable");
+                Problem::new(ErrorCode::ServiceUnavailable, "The database is not reachable. Try again shortly.")
+            }
+            other => {
+                tracing::error!(error = %other, "internal error");
+                Problem::new(ErrorCode::Internal, "Something went wrong on the server. It has been logged.")
+            }
+        }
+    }
+}
+
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+}
+
+impl From<Problem> for Error {
+    fn from(p: Problem) -> Self {
+        Error::Problem(Box::new(p))
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(e: Error) -> Self {
+        e.into_problem()
+    }
+}
+
+/// The headers every error response carries besides its body: `WWW-Authenticate` on 401 and
+/// `Retry-After` when the problem says how long to wait.
+pub fn problem_headers(problem: &Problem) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = Vec::new();
+    if problem.status == StatusCode::UNAUTHORIZED.as_u16() {
+        headers.push((
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer realm="tapeline", Basic realm="tapeline""#),
+        ));
+    }
+    if let Some(secs) = problem.retry_after {
+        headers.push((header::RETRY_AFTER, HeaderValue::from(secs)));
+    }
+    headers
+}
+
+/// Writes a [`Problem`] as `application/problem+json` with its [`problem_headers`].
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_else(|_| b"{}".to_vec());
+    let mut res = (status, body).into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    headers.extend(problem_headers(problem));
+    res
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        problem_response(&self.into_problem())
+    }
+}

@@ -1,0 +1,141 @@
+//! HTTP plumbing shared by every route: the cross-site guard, `/healthz`, the JSON 404 for
+//! unknown API paths, and the glue that runs a server function body through the service
+//! layer's error type.
+
+use super::db::Db;
+use super::error::{problem_headers, problem_response, Error, Result};
+use super::session;
+use super::state::{AppState, Config};
+use crate::accounts::service::Account;
+use crate::error::{ErrorCode, Problem};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::request::Parts;
+use http::{header, HeaderMap, Method, StatusCode};
+use leptos::prelude::{expect_context, use_context};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Path prefix of the browser's server functions.
+pub const UI_PREFIX: &str = "/ui/";
+
+/// Refuses state-changing requests made by another site (CSRF).
+///
+/// Applies to non-safe methods on server functions, and to any request that carries the
+/// session cookie. A request is cross-site when the browser says so (`Sec-Fetch-Site:
+/// cross-site`) or its `Origin` is neither the request's own host nor the configured public
+/// URL. Scripts using API keys send no `Origin` and are not affected.
+pub async fn refuse_cross_site(State(config): State<Arc<Config>>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let guarded = req.uri().path().starts_with(UI_PREFIX) || session::token_from_headers(req.headers()).is_some();
+    if !safe && guarded && is_cross_site(&config, req.headers()) {
+        return Error::new(
+            ErrorCode::CrossSiteRequest,
+            "This request came from another site and was refused. Use Tapeline's own pages, or an API key from a script.",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+fn is_cross_site(config: &Config, headers: &HeaderMap) -> bool {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return true;
+    }
+    let Some(origin) = text(header::ORIGIN) else {
+        return false;
+    };
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+    let own_host = text(header::HOST).unwrap_or("");
+    let public = config.public_url.as_deref().map(|u| u.trim_end_matches('/'));
+    !(origin_host == own_host && !own_host.is_empty()) && Some(origin) != public
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 (problem+json) when it does not.
+pub async fn healthz(State(db): State<Db>) -> Response {
+    if db.ping().await {
+        (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "database": "ok" }))).into_response()
+    } else {
+        Error::new(ErrorCode::ServiceUnavailable, "The database is not reachable.").into_response()
+    }
+}
+
+/// Unknown paths under `/api/`: a problem+json 404 rather than an HTML page.
+pub async fn api_not_found(req: Request) -> Response {
+    problem_response(&Problem::new(ErrorCode::NotFound, format!("No API route at {}.", req.uri().path())))
+}
+
+/// The state and request head a server function runs with.
+pub fn context() -> (AppState, Parts) {
+    (expect_context::<AppState>(), expect_context::<Parts>())
+}
+
+/// Runs a server function body: service errors become a [`Problem`] whose status and
+/// headers (`WWW-Authenticate`, `Retry-After`) are also set on the HTTP response.
+///
+/// Except for a plain HTML form post (the page before hydration, or without JavaScript):
+/// there the framework answers with a redirect back to the form carrying the error, which
+/// the form then shows, and the status must stay that redirect.
+pub async fn ui<T>(body: impl Future<Output = Result<T>>) -> std::result::Result<T, Problem> {
+    body.await.map_err(|e| {
+        let problem = e.into_problem();
+        let plain_form_post = use_context::<Parts>().is_some_and(|parts| {
+            parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+        });
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>().filter(|_| !plain_form_post) {
+            res.set_status(StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+            for (name, value) in problem_headers(&problem) {
+                res.insert_header(name, value);
+            }
+        }
+        problem
+    })
+}
+
+/// The signed-in account of the request, if any.
+pub async fn session_account(state: &AppState, parts: &Parts) -> Result<Option<Account>> {
+    match session::token_from_headers(&parts.headers) {
+        Some(token) => session::resolve(&state.db, &state.config, &token).await,
+        None => Ok(None),
+    }
+}
+
+/// The client's address, as the throttle's key. Behind a reverse proxy every client shares
+/// the proxy's address: the per-account limit still applies.
+pub fn client_addr(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn cross_site_rules() {
+        let c = Config::default();
+        assert!(!is_cross_site(&c, &headers(&[("host", "127.0.0.1:3000")])), "no Origin: a script");
+        assert!(!is_cross_site(&c, &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
+        assert!(is_cross_site(&c, &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
+        assert!(is_cross_site(&c, &headers(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
+        assert!(is_cross_site(&c, &headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")])));
+        let c = Config { public_url: Some("https://tape.example/".into()), ..Config::default() };
+        assert!(!is_cross_site(&c, &headers(&[("host", "internal:3000"), ("origin", "https://tape.example")])));
+    }
+}

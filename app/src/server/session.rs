@@ -1,0 +1,139 @@
+//! Browser sessions: server-side records keyed by the SHA-256 of a random cookie token.
+//!
+//! The cookie (`tapeline_session`) is HttpOnly, SameSite=Lax, Path=/, and Secure when the
+//! instance is served over https. Logging out deletes the record, so a copied cookie stops
+//! working at once. Sessions slide: each use (at most once every few minutes, to avoid a
+//! write per request) pushes the expiry out by the configured lifetime.
+
+use super::db::{now, Db};
+use super::error::Result;
+use super::state::Config;
+use crate::account_columns;
+use crate::accounts::service::Account;
+use base64::Engine as _;
+use http::{header, HeaderMap, HeaderValue};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const COOKIE_NAME: &str = "tapeline_session";
+
+/// How stale `last_seen_at` may get before a request refreshes it (and the expiry).
+const TOUCH_AFTER_SECS: i64 = 5 * 60;
+
+/// Starts a session for `user_id`; returns the cookie token (shown to nobody but the browser).
+pub async fn create(db: &Db, config: &Config, user_id: i64, user_agent: Option<&str>) -> Result<String> {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let t = now();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent) \
+         VALUES ($1, $2, $3, $3, $4, $5)",
+    )
+    .bind(hash_token(&token))
+    .bind(user_id)
+    .bind(t)
+    .bind(t + config.session_ttl.as_secs() as i64)
+    .bind(user_agent.map(|ua| ua.chars().take(256).collect::<String>()))
+    .execute(&db.pool)
+    .await?;
+    Ok(token)
+}
+
+/// The account a session token belongs to, if the session exists, has not expired and the
+/// account is not suspended.
+pub async fn resolve(db: &Db, config: &Config, token: &str) -> Result<Option<Account>> {
+    let t = now();
+    let hash = hash_token(token);
+    let sql = concat!(
+        "SELECT ",
+        account_columns!(),
+        ", s.last_seen_at AS session_last_seen \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.suspended_at IS NULL"
+    );
+    let Some(row) = sqlx::query(sql).bind(&hash).bind(t).fetch_optional(&db.pool).await? else {
+        return Ok(None);
+    };
+    use sqlx::{FromRow, Row};
+    let account = Account::from_row(&row)?;
+    let last_seen: i64 = row.try_get("session_last_seen")?;
+    if t - last_seen > TOUCH_AFTER_SECS {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
+            .bind(t)
+            .bind(t + config.session_ttl.as_secs() as i64)
+            .bind(&hash)
+            .execute(&db.pool)
+            .await?;
+    }
+    Ok(Some(account))
+}
+
+/// Ends the session of `token` (no error when there is none).
+pub async fn end(db: &Db, token: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(&db.pool).await?;
+    Ok(())
+}
+
+/// The session token from a request's `Cookie` headers.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Whether cookies set in reply to this request should be `Secure`.
+pub fn is_https(config: &Config, headers: &HeaderMap) -> bool {
+    config.public_url_is_https()
+        || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+}
+
+/// The `Set-Cookie` value that stores `token` in the browser.
+pub fn set_cookie(config: &Config, token: &str, secure: bool) -> HeaderValue {
+    let max_age = config.session_ttl.as_secs();
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{COOKIE_NAME}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"))
+        .expect("cookie token is URL-safe base64")
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}"))
+        .expect("static cookie")
+}
+
+fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_session_cookie_among_others() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1; tapeline_session=abc; b=2"));
+        assert_eq!(token_from_headers(&h).as_deref(), Some("abc"));
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("tapeline_session="));
+        assert_eq!(token_from_headers(&h), None);
+    }
+
+    #[test]
+    fn cookie_attributes() {
+        let c = Config::default();
+        let v = set_cookie(&c, "tok", false);
+        let v = v.to_str().unwrap();
+        assert!(v.starts_with("tapeline_session=tok; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"));
+        assert!(!v.contains("Secure"));
+        assert!(set_cookie(&c, "tok", true).to_str().unwrap().ends_with("; Secure"));
+    }
+}

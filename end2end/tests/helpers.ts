@@ -1,0 +1,87 @@
+import { expect, type Browser, type Page } from '@playwright/test';
+import { consoleErrorsOf, watchConsole } from './fixtures';
+
+export interface TestUser {
+  username: string;
+  email: string;
+  password: string;
+}
+
+/** A user no other test (or earlier run against the same database) has used. */
+export function uniqueUser(prefix = 'e2e'): TestUser {
+  const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const username = `${prefix}-${suffix}`.toLowerCase();
+  return {
+    username,
+    email: `${username}@example.com`,
+    password: `correct horse ${suffix}`,
+  };
+}
+
+/**
+ * Waits until the WASM bundle has hydrated the page (an effect sets this attribute), then
+ * checks that hydration did not fail: the attribute alone is not proof, because the effect
+ * can still run after hydration panicked (seen with a server build not matching the WASM).
+ */
+export async function waitForHydration(page: Page): Promise<void> {
+  watchConsole(page);
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  expect(consoleErrorsOf(page), 'browser console errors during hydration').toEqual([]);
+}
+
+export function mainNav(page: Page) {
+  return page.getByRole('navigation', { name: 'Main' });
+}
+
+/** Fills and submits the sign-up form; does not wait for the outcome. */
+export async function submitSignUp(page: Page, user: TestUser): Promise<void> {
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+}
+
+/** Fills and submits the log-in form; does not wait for the outcome. */
+export async function submitLogIn(page: Page, login: string, password: string): Promise<void> {
+  await page.getByLabel('Username or email').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+}
+
+/** Asserts the page is /account showing `user`, with a signed-in header. */
+export async function expectAccountPage(page: Page, user: TestUser): Promise<void> {
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId('account-details')).toBeVisible();
+  await expect(page.getByTestId('account-username')).toHaveText(user.username);
+  await expect(page.getByTestId('account-email')).toHaveText(user.email);
+  const nav = mainNav(page);
+  await expect(nav.getByText(user.username, { exact: true })).toBeVisible();
+  await expect(nav.getByRole('button', { name: 'Log out' })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Log in' })).toHaveCount(0);
+}
+
+/** Asserts the page is /login with a visitor's header. */
+export async function expectSignedOutOnLogin(page: Page): Promise<void> {
+  await expect(page).toHaveURL(/\/login$/);
+  const nav = mainNav(page);
+  await expect(nav.getByRole('link', { name: 'Log in' })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Sign up' })).toBeVisible();
+  await expect(nav.getByRole('button', { name: 'Log out' })).toHaveCount(0);
+  await expect(page.getByLabel('Username or email')).toBeVisible();
+}
+
+/** Creates an account through the UI in a throwaway browser context. */
+export async function createAccount(browser: Browser, baseURL: string | undefined, user: TestUser): Promise<void> {
+  const context = await browser.newContext({ baseURL });
+  try {
+    const page = await context.newPage();
+    watchConsole(page);
+    await page.goto('/signup');
+    await waitForHydration(page);
+    await submitSignUp(page, user);
+    await expectAccountPage(page, user);
+    expect(consoleErrorsOf(page), 'browser console errors').toEqual([]);
+  } finally {
+    await context.close();
+  }
+}

@@ -1,0 +1,140 @@
+//! The `tapeline` binary's library half: command line, start-up and the router.
+//!
+//! Kept as a library so that the integration tests drive exactly the router that
+//! `tapeline serve` serves.
+
+pub mod cli;
+
+use anyhow::Context as _;
+use app::server::http::{api_not_found, healthz, refuse_cross_site};
+use app::server::{db::redact_url, AppState, Config, Db};
+use app::{shell, App};
+use axum::routing::{any, get};
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tower_http::trace::TraceLayer;
+
+/// Where the database lives when no URL is given: a SQLite file in the data directory.
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("tapeline.db").display())
+}
+
+/// Opens (creating when needed) and migrates the database. Any failure here stops start-up
+/// with a message that says which step failed and never shows a password.
+pub async fn open_database(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Db> {
+    let url = match database_url {
+        Some(url) => url.to_owned(),
+        None => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+            default_database_url(data_dir)
+        }
+    };
+    let db = Db::connect(&url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database at {}: {}", redact_url(&url), e))?;
+    db.migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("database migration failed on {}: {}", redact_url(&url), e))?;
+    Ok(db)
+}
+
+/// Leptos's settings. cargo-leptos passes them as `LEPTOS_*` variables; run on its own
+/// from the repository root, the binary finds the built site in `target/site`.
+pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("DEV") | Ok("dev") | Ok("development") => Env::DEV,
+        Ok(_) => Env::PROD,
+        Err(_) if cfg!(debug_assertions) => Env::DEV,
+        Err(_) => Env::PROD,
+    };
+    LeptosOptions::builder()
+        .output_name(var("LEPTOS_OUTPUT_NAME", "tapeline"))
+        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(listen)
+        .reload_port(var("LEPTOS_RELOAD_PORT", "3001").parse().unwrap_or(3001))
+        .env(env)
+        .build()
+}
+
+/// The whole HTTP surface of Tapeline.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let config = state.config.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        // Static files, or the app's own 404 page — which renders the header and so needs
+        // the state in context like every other page.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            {
+                let state = state.clone();
+                move || leptos::prelude::provide_context(state.clone())
+            },
+            shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(config, refuse_cross_site))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Everything `tapeline serve` needs to start.
+#[derive(Clone, Debug)]
+pub struct ServeSettings {
+    pub listen: SocketAddr,
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub config: Config,
+}
+
+/// Builds the application state from settings: database, migrations, secrets.
+pub async fn build_state(settings: &ServeSettings) -> anyhow::Result<AppState> {
+    let db = open_database(settings.database_url.as_deref(), &settings.data_dir).await?;
+    AppState::new(db, settings.config.clone(), leptos_options(settings.listen))
+        .await
+        .map_err(|e| anyhow::anyhow!("start-up failed: {e}"))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
+    let state = build_state(&settings).await?;
+    let backend = state.db.backend;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    tracing::info!(address = %settings.listen, ?backend, "Tapeline is listening on http://{}", settings.listen);
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    tracing::info!("Tapeline stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

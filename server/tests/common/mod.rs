@@ -1,0 +1,215 @@
+//! Test harness: the real router over a fresh database per test, on SQLite and PostgreSQL.
+//!
+//! `backend_tests!(a, b, …)` turns each `async fn a(app: TestApp)` into two tests,
+//! `a::sqlite` and `a::postgres`. PostgreSQL tests use `TAPELINE_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`) with one fresh schema per test, dropped
+//! afterwards. If the server is unreachable the PostgreSQL tests fail, unless
+//! `TAPELINE_SKIP_POSTGRES=1` is set outside CI (with `CI=true` they always fail).
+
+#![allow(dead_code)]
+
+use app::server::{AppState, Config};
+use axum::body::Body;
+use axum::Router;
+use http::{header, HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use tapeline_server::{leptos_options, open_database, router};
+use tower::ServiceExt as _;
+
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::common::TestApp::sqlite().await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::common::TestApp::postgres().await {
+                    super::$name(app).await
+                }
+            }
+        }
+    )*};
+}
+
+pub const HOST: &str = "tapeline.test";
+
+/// Where a test's database lives; dropping it removes the database.
+pub enum DbHandle {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl Drop for DbHandle {
+    fn drop(&mut self) {
+        if let DbHandle::Postgres { admin_url, schema } = self {
+            let (url, sql) = (admin_url.clone(), format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            // Drop runs inside the test's runtime; do the async clean-up on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+                    if let Ok(db) = app::server::Db::connect(&url).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&db.pool).await;
+                    }
+                })
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub url: String,
+    pub handle: DbHandle,
+}
+
+pub fn test_config() -> Config {
+    Config { hash_concurrency: 2, ..Config::default() }
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TAPELINE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("tapeline.db").display());
+        Self::start(url, DbHandle::Sqlite(dir), test_config()).await
+    }
+
+    pub async fn postgres() -> Option<TestApp> {
+        let admin_url = postgres_admin_url();
+        let admin = match app::server::Db::connect(&admin_url).await {
+            Ok(db) => db,
+            Err(e) => {
+                let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+                if !ci && std::env::var("TAPELINE_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
+                    eprintln!("PostgreSQL unreachable, skipped (TAPELINE_SKIP_POSTGRES=1): {e}");
+                    return None;
+                }
+                panic!("PostgreSQL at {admin_url} is unreachable: {e}. Start it, or set TAPELINE_SKIP_POSTGRES=1 (outside CI).");
+            }
+        };
+        let schema = format!("tapeline_test_{}", rand::random::<u64>());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin.pool).await.unwrap();
+        admin.pool.close().await;
+        let sep = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        Some(Self::start(url, DbHandle::Postgres { admin_url, schema }, test_config()).await)
+    }
+
+    pub async fn start(url: String, handle: DbHandle, config: Config) -> TestApp {
+        let state = Self::state(&url, config).await;
+        TestApp { router: router(state.clone()), state, url, handle }
+    }
+
+    /// A fresh state (pool, secrets, throttle) over the same database: a restarted server.
+    pub async fn state(url: &str, config: Config) -> AppState {
+        let db = open_database(Some(url), std::path::Path::new("unused")).await.expect("database opens");
+        AppState::new(db, config, leptos_options(([127, 0, 0, 1], 3000).into())).await.expect("state builds")
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let res = self.router.clone().oneshot(req).await.expect("router never fails");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+
+    /// A same-site form POST, as the browser's server-function client sends it.
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
+        self.send(form_request(path, cookie, "application/json").body(Body::from(serde_urlencoded::to_string(fields).unwrap())).unwrap())
+            .await
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+        let mut req = Request::get(path).header(header::HOST, HOST).header(header::ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("tapeline_session={c}"));
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn signup(&self, username: &str, email: &str, password: &str) -> TestResponse {
+        self.form("/ui/signup", &[("username", username), ("email", email), ("password", password)], None).await
+    }
+
+    /// Signs up and returns the session token.
+    pub async fn signed_up(&self, username: &str) -> String {
+        let res = self.signup(username, &format!("{username}@example.org"), "a long password").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        res.session_token().expect("sign-up sets the session cookie")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> TestResponse {
+        self.form("/ui/login", &[("username", username), ("password", password)], None).await
+    }
+
+    /// The signed-in account as the `me` server function reports it (JSON `null` for none).
+    pub async fn me(&self, token: &str) -> serde_json::Value {
+        let res = self.form("/ui/me", &[], Some(token)).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        res.json()
+    }
+
+    pub async fn user_count(&self) -> i64 {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.state.db.pool).await.unwrap().get("n")
+    }
+}
+
+/// A same-site form POST. `accept` is `application/json` for the hydrated page's
+/// server-function client and `text/html` for a plain form post before hydration.
+pub fn form_request(path: &str, cookie: Option<&str>, accept: &str) -> http::request::Builder {
+    let mut req = Request::post(path)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, format!("http://{HOST}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, accept);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, format!("tapeline_session={c}"));
+    }
+    req
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The raw `Set-Cookie` header for the session cookie, if any.
+    pub fn set_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("tapeline_session="))
+            .map(str::to_owned)
+    }
+
+    /// The session token the response sets, if it sets a non-empty one.
+    pub fn session_token(&self) -> Option<String> {
+        let cookie = self.set_cookie()?;
+        let value = cookie.split(';').next()?.trim_start_matches("tapeline_session=");
+        (!value.is_empty()).then(|| value.to_owned())
+    }
+}
