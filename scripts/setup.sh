@@ -37,6 +37,8 @@ fi
 # Node.js and npm (for Playwright and wasm-opt): from apt only when the machine has none;
 # an existing Node (e.g. from NodeSource) is used as it is.
 command -v npm >/dev/null || APT_PKGS+=(nodejs npm)
+# psql: the test command checks PostgreSQL with it.
+command -v psql >/dev/null || APT_PKGS+=(postgresql-client)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -59,13 +59,16 @@ fn Layout() -> impl IntoView {
     view! {
         <pages::Header />
         <main class="page">
+            // Every page is rendered whole before it is sent (`SsrMode::Async`): the header
+            // depends on the session, and streaming it in later would leave it empty for a
+            // browser without JavaScript. The pages are small and the session is one query.
             <Routes fallback=pages::NotFound>
-                <Route path=path!("") view=pages::Home />
-                <Route path=path!("/signup") view=pages::Signup />
-                <Route path=path!("/login") view=pages::Login />
-                // Rendered whole before sending, so a visitor gets a real redirect to /login.
+                <Route path=path!("") view=pages::Home ssr=SsrMode::Async />
+                <Route path=path!("/signup") view=pages::Signup ssr=SsrMode::Async />
+                <Route path=path!("/login") view=pages::Login ssr=SsrMode::Async />
+                // A visitor gets a real redirect to /login.
                 <Route path=path!("/account") view=pages::Account ssr=SsrMode::Async />
-                <Route path=path!("/errors") view=pages::ErrorCodes />
+                <Route path=path!("/errors") view=pages::ErrorCodes ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="site-footer">

@@ -26,9 +26,7 @@ pub struct Session {
 pub fn provide_session() {
     let logout = ServerAction::<Logout>::new();
     let path = use_location().pathname;
-    // Blocking: the server waits for it before sending the page, so the header is in the
-    // HTML itself (right before hydration, and without JavaScript) instead of streamed in.
-    let account = Resource::new_blocking(move || (path.get(), logout.version().get()), |_| current_account());
+    let account = Resource::new(move || (path.get(), logout.version().get()), |_| current_account());
     provide_context(Session { logout, account });
 }
 

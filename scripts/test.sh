@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the tests need (first run only) and runs every test:
+#   1. Rust unit and integration tests, each integration test on SQLite and on PostgreSQL;
+#   2. the Playwright suite in Debian's Chromium against the real server.
+# The server and its WebAssembly bundle are built once (debug) and shared by both.
+#
+# PostgreSQL: TAPELINE_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test).
+# When it is unreachable the run fails; outside CI, TAPELINE_SKIP_POSTGRES=1 skips those tests.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+
+export TAPELINE_TEST_POSTGRES_URL="${TAPELINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+pg_up() { psql "$TAPELINE_TEST_POSTGRES_URL" -qAtc 'SELECT 1' >/dev/null 2>&1; }
+if ! pg_up && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+  log "PostgreSQL is not answering; starting the local cluster"
+  for version in /etc/postgresql/*; do
+    pg_ctlcluster --skip-systemctl-redirect "$(basename "$version")" main start 2>/dev/null || true
+  done
+  for _ in $(seq 1 20); do pg_up && break; sleep 0.5; done
+fi
+if ! pg_up; then
+  if [ "${CI:-}" = true ] || [ "${TAPELINE_SKIP_POSTGRES:-}" != 1 ]; then
+    echo "error: PostgreSQL is unreachable at $TAPELINE_TEST_POSTGRES_URL (set TAPELINE_SKIP_POSTGRES=1 to skip its tests outside CI)" >&2
+    exit 1
+  fi
+  log "PostgreSQL unreachable: its tests are skipped (TAPELINE_SKIP_POSTGRES=1)"
+fi
+
+log "building the server and the WebAssembly front end (debug)"
+leptos build
+
+log "Rust unit and integration tests (SQLite and PostgreSQL)"
+cargo test -p app -p server --features app/ssr
+
+log "Playwright end-to-end tests (Chromium)"
+(cd end2end && npx playwright test)
