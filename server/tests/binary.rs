@@ -235,9 +235,10 @@ fn a_postgres_url_runs_on_postgresql_migrated_on_start() {
     };
     // The harness made and migrated a fresh schema. Empty it, so that the binary's own
     // start-up has to migrate it from scratch.
+    let common::DbHandle::Postgres { schema, .. } = &app.handle else { unreachable!() };
     rt.block_on(async {
-        for table in ["sessions", "server_secrets", "users", "_sqlx_migrations"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&app.state.db.pool).await.unwrap();
+        for sql in [format!("DROP SCHEMA {schema} CASCADE"), format!("CREATE SCHEMA {schema}")] {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&app.state.db.pool).await.unwrap();
         }
     });
     let dir = tempfile::tempdir().unwrap();

@@ -153,7 +153,7 @@ pub fn signup_errors(username: &str, email: &str, password: &str) -> Vec<FieldEr
 #[server(prefix = "/ui", endpoint = "signup")]
 pub async fn signup(username: String, email: String, password: String) -> Result<(), Problem> {
     use crate::server::http;
-    let (state, parts) = http::context();
+    let (state, parts) = http::context()?;
     http::ui(async {
         let account = service::create_account(
             &state,
@@ -171,7 +171,7 @@ pub async fn signup(username: String, email: String, password: String) -> Result
 #[server(prefix = "/ui", endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<(), Problem> {
     use crate::server::http;
-    let (state, parts) = http::context();
+    let (state, parts) = http::context()?;
     http::ui(async {
         let account = service::authenticate(&state, &username, password, &http::client_addr(&parts)).await?;
         start_session(&state, &parts, account.id).await?;
@@ -185,7 +185,7 @@ pub async fn login(username: String, password: String) -> Result<(), Problem> {
 #[server(prefix = "/ui", endpoint = "logout")]
 pub async fn logout() -> Result<(), Problem> {
     use crate::server::{http, session};
-    let (state, parts) = http::context();
+    let (state, parts) = http::context()?;
     http::ui(async {
         if let Some(token) = session::token_from_headers(&parts.headers) {
             session::end(&state.db, &token).await?;
@@ -205,7 +205,7 @@ pub async fn logout() -> Result<(), Problem> {
 #[server(prefix = "/ui", endpoint = "me")]
 pub async fn current_account() -> Result<Option<AccountView>, Problem> {
     use crate::server::http;
-    let (state, parts) = http::context();
+    let (state, parts) = http::context()?;
     http::ui(async { Ok(http::session_account(&state, &parts).await?.map(|a| a.view())) }).await
 }
 

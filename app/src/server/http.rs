@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::request::Parts;
 use http::{header, HeaderMap, Method, StatusCode};
-use leptos::prelude::{expect_context, use_context};
+use leptos::prelude::use_context;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,8 +70,15 @@ pub async fn api_not_found(req: Request) -> Response {
 }
 
 /// The state and request head a server function runs with.
-pub fn context() -> (AppState, Parts) {
-    (expect_context::<AppState>(), expect_context::<Parts>())
+///
+/// Fallible rather than panicking: Leptos also renders the app outside any request (to list
+/// its routes), and a resource there calls server functions with neither in context.
+pub fn context() -> Result<(AppState, Parts)> {
+    match (use_context::<AppState>(), use_context::<Parts>()) {
+        (Some(state), Some(parts)) => Ok((state, parts)),
+        // Expected during route listing; not worth an error in the log.
+        _ => Err(Error::new(ErrorCode::Internal, "This call needs a request.")),
+    }
 }
 
 /// Runs a server function body: service errors become a [`Problem`] whose status and
