@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// A stable, machine-readable error code. Scripts should branch on this, never on `detail`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// One or more fields failed validation; `errors` lists each.
@@ -31,12 +32,34 @@ pub enum ErrorCode {
     CrossSiteRequest,
     /// The account is suspended.
     AccountSuspended,
+    /// The API key has expired (`expired_at` says when).
+    KeyExpired,
+    /// The API key has been revoked.
+    KeyRevoked,
+    /// The key or session acts at a level below what this action needs.
+    LevelTooLow,
+    /// A new key may not be stronger than the session or key creating it.
+    LevelAboveCreator,
+    /// A key may not create a key that outlives it.
+    ExpiryAfterCreator,
+    /// The level is not on the ladder (0–8).
+    UnknownLevel,
+    /// The expiry is less than a minute away.
+    ExpiryTooShort,
+    /// The expiry is further away than this instance allows.
+    ExpiryTooLong,
+    /// The expiry is in the past.
+    ExpiryInPast,
+    /// The account holds as many keys as this instance allows.
+    KeyLimitReached,
     /// Nothing here (or nothing you may see).
     NotFound,
     /// The request body is larger than the server accepts.
     PayloadTooLarge,
     /// The request could not be read (bad JSON, bad form encoding, bad header).
     MalformedRequest,
+    /// The request body is not JSON (`Content-Type: application/json` expected).
+    UnsupportedMediaType,
     /// The server could not reach its database.
     ServiceUnavailable,
     /// The browser could not reach the server.
@@ -47,7 +70,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation pages and exhaustive tests.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::ValidationFailed,
         ErrorCode::UsernameTaken,
         ErrorCode::EmailTaken,
@@ -56,9 +79,20 @@ impl ErrorCode {
         ErrorCode::TooManyAttempts,
         ErrorCode::CrossSiteRequest,
         ErrorCode::AccountSuspended,
+        ErrorCode::KeyExpired,
+        ErrorCode::KeyRevoked,
+        ErrorCode::LevelTooLow,
+        ErrorCode::LevelAboveCreator,
+        ErrorCode::ExpiryAfterCreator,
+        ErrorCode::UnknownLevel,
+        ErrorCode::ExpiryTooShort,
+        ErrorCode::ExpiryTooLong,
+        ErrorCode::ExpiryInPast,
+        ErrorCode::KeyLimitReached,
         ErrorCode::NotFound,
         ErrorCode::PayloadTooLarge,
         ErrorCode::MalformedRequest,
+        ErrorCode::UnsupportedMediaType,
         ErrorCode::ServiceUnavailable,
         ErrorCode::NetworkError,
         ErrorCode::Internal,
@@ -67,14 +101,26 @@ impl ErrorCode {
     /// The HTTP status that goes with this code.
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::ValidationFailed => 422,
-            ErrorCode::UsernameTaken | ErrorCode::EmailTaken => 409,
-            ErrorCode::InvalidCredentials | ErrorCode::NotAuthenticated => 401,
+            ErrorCode::ValidationFailed
+            | ErrorCode::UnknownLevel
+            | ErrorCode::ExpiryTooShort
+            | ErrorCode::ExpiryTooLong
+            | ErrorCode::ExpiryInPast => 422,
+            ErrorCode::UsernameTaken | ErrorCode::EmailTaken | ErrorCode::KeyLimitReached => 409,
+            ErrorCode::InvalidCredentials
+            | ErrorCode::NotAuthenticated
+            | ErrorCode::KeyExpired
+            | ErrorCode::KeyRevoked => 401,
             ErrorCode::TooManyAttempts => 429,
-            ErrorCode::CrossSiteRequest | ErrorCode::AccountSuspended => 403,
+            ErrorCode::CrossSiteRequest
+            | ErrorCode::AccountSuspended
+            | ErrorCode::LevelTooLow
+            | ErrorCode::LevelAboveCreator
+            | ErrorCode::ExpiryAfterCreator => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::MalformedRequest => 400,
+            ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::ServiceUnavailable | ErrorCode::NetworkError => 503,
             ErrorCode::Internal => 500,
         }
@@ -91,9 +137,20 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => "Too many attempts",
             ErrorCode::CrossSiteRequest => "Cross-site request refused",
             ErrorCode::AccountSuspended => "Account suspended",
+            ErrorCode::KeyExpired => "API key expired",
+            ErrorCode::KeyRevoked => "API key revoked",
+            ErrorCode::LevelTooLow => "Access level too low",
+            ErrorCode::LevelAboveCreator => "Level above your own",
+            ErrorCode::ExpiryAfterCreator => "Expiry after the creating key's",
+            ErrorCode::UnknownLevel => "Unknown access level",
+            ErrorCode::ExpiryTooShort => "Expiry too short",
+            ErrorCode::ExpiryTooLong => "Expiry too long",
+            ErrorCode::ExpiryInPast => "Expiry in the past",
+            ErrorCode::KeyLimitReached => "Too many API keys",
             ErrorCode::NotFound => "Not found",
             ErrorCode::PayloadTooLarge => "Request body too large",
             ErrorCode::MalformedRequest => "Malformed request",
+            ErrorCode::UnsupportedMediaType => "Unsupported media type",
             ErrorCode::ServiceUnavailable => "Service unavailable",
             ErrorCode::NetworkError => "Could not reach the server",
             ErrorCode::Internal => "Internal server error",
@@ -111,9 +168,20 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::CrossSiteRequest => "cross_site_request",
             ErrorCode::AccountSuspended => "account_suspended",
+            ErrorCode::KeyExpired => "key_expired",
+            ErrorCode::KeyRevoked => "key_revoked",
+            ErrorCode::LevelTooLow => "level_too_low",
+            ErrorCode::LevelAboveCreator => "level_above_creator",
+            ErrorCode::ExpiryAfterCreator => "expiry_after_creator",
+            ErrorCode::UnknownLevel => "unknown_level",
+            ErrorCode::ExpiryTooShort => "expiry_too_short",
+            ErrorCode::ExpiryTooLong => "expiry_too_long",
+            ErrorCode::ExpiryInPast => "expiry_in_past",
+            ErrorCode::KeyLimitReached => "key_limit_reached",
             ErrorCode::NotFound => "not_found",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::MalformedRequest => "malformed_request",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::NetworkError => "network_error",
             ErrorCode::Internal => "internal",
@@ -123,6 +191,7 @@ impl ErrorCode {
 
 /// One field's validation failure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The request field at fault, as named in the request (e.g. `email`).
     pub field: String,
@@ -136,8 +205,9 @@ impl FieldError {
     }
 }
 
-/// An RFC 9457 problem document: the body of every error response.
+/// An RFC 9457 problem document (`application/problem+json`): the body of every error response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{detail}")]
 pub struct Problem {
     /// A URI reference naming the problem type; `/errors#<code>` documents it.
@@ -160,6 +230,9 @@ pub struct Problem {
     /// Seconds to wait before retrying, for `too_many_attempts` (also sent as `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// When the key expired (RFC 3339), for `key_expired`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<String>,
 }
 
 impl Problem {
@@ -174,6 +247,7 @@ impl Problem {
             field: None,
             errors: Vec::new(),
             retry_after: None,
+            expired_at: None,
         }
     }
 

@@ -4,8 +4,12 @@
 //! Layering: pages call server functions; server functions and the REST handlers call the
 //! resource services (`accounts::service`, …); services own the rules and the SQL.
 
+#![recursion_limit = "256"]
+
 pub mod accounts;
+pub mod apikeys;
 pub mod error;
+pub mod levels;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -68,6 +72,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/login") view=pages::Login ssr=SsrMode::Async />
                 // A visitor gets a real redirect to /login.
                 <Route path=path!("/account") view=pages::Account ssr=SsrMode::Async />
+                <Route path=path!("/account/keys") view=pages::ApiKeys ssr=SsrMode::Async />
                 <Route path=path!("/errors") view=pages::ErrorCodes ssr=SsrMode::Async />
             </Routes>
         </main>

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use app::server::http::{api_not_found, healthz, refuse_cross_site};
 use app::server::{db::redact_url, AppState, Config, Db};
 use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
@@ -16,6 +17,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::SwaggerUi;
 
 /// Where the database lives when no URL is given: a SQLite file in the data directory.
 pub fn default_database_url(data_dir: &Path) -> String {
@@ -66,7 +68,11 @@ pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let config = state.config.clone();
+    let (api, openapi) = app::server::api::routes();
     Router::new()
+        .merge(api.layer(DefaultBodyLimit::max(app::server::api::BODY_LIMIT)))
+        // Serves the document at /api/openapi.json and Swagger UI (vendored assets) at /docs.
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
         .route("/healthz", get(healthz))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
@@ -113,12 +119,31 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     tracing::info!(address = %settings.listen, ?backend, "Tapeline is listening on http://{}", settings.listen);
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+    let flusher = tokio::spawn(flush_usage_periodically(state.clone()));
+    axum::serve(listener, router(state.clone()).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
+    flusher.abort();
+    // The requests in flight have finished: write the last usage counts before exiting.
+    if let Err(e) = state.usage.flush(&state.db).await {
+        tracing::error!(error = %e, "could not write API key usage at shutdown");
+    }
     tracing::info!("Tapeline stopped");
     Ok(())
+}
+
+/// How often API key usage is written to the database.
+const USAGE_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn flush_usage_periodically(state: AppState) {
+    let mut tick = tokio::time::interval(USAGE_FLUSH_EVERY);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.usage.flush(&state.db).await {
+            tracing::warn!(error = %e, "could not write API key usage; will retry");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -3,7 +3,7 @@
 use super::{format_date, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
+use leptos_router::components::{Redirect, A};
 
 #[component]
 pub fn Account() -> impl IntoView {
@@ -29,6 +29,9 @@ pub fn Account() -> impl IntoView {
                                 <dt>"Member since"</dt>
                                 <dd data-testid="account-member-since">{format_date(account.member_since)}</dd>
                             </dl>
+                            <p class="actions">
+                                <A href="/account/keys" attr:class="button secondary">"Manage API keys"</A>
+                            </p>
                         }.into_any(),
                         Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
                         Err(problem) => view! { <div class="form-error" role="alert">{problem.detail}</div> }.into_any(),

@@ -3,10 +3,12 @@
 mod account;
 mod auth;
 mod home;
+mod keys;
 
 pub use account::Account;
 pub use auth::{Login, Signup};
 pub use home::{ErrorCodes, Home, NotFound};
+pub use keys::ApiKeys;
 
 use crate::accounts::{current_account, AccountView, Logout};
 use crate::error::Problem;
@@ -47,6 +49,7 @@ pub fn Header() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match session.account.await {
                             Ok(Some(account)) => view! {
+                                <A href="/account/keys">"API keys"</A>
                                 <span class="nav-user">{account.username}</span>
                                 <ActionForm action=session.logout attr:class="nav-form">
                                     <button type="submit" class="link-button">"Log out"</button>

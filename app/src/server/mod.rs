@@ -2,6 +2,8 @@
 //! password hashing, throttling and HTTP glue. Resource rules live in their own modules
 //! (e.g. `crate::accounts::service`); this module knows nothing about them beyond accounts.
 
+pub mod api;
+pub mod auth;
 pub mod db;
 pub mod error;
 pub mod http;
@@ -12,4 +14,4 @@ pub mod throttle;
 
 pub use db::{Backend, Db};
 pub use error::{Error, Result};
-pub use state::{AppState, Config};
+pub use state::{AppState, Config, KeySettings};

@@ -5,6 +5,7 @@ use super::db::Db;
 use super::error::Result;
 use super::password::Passwords;
 use super::throttle::{Limit, LoginThrottle};
+use crate::apikeys::usage::Usage;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -25,6 +26,29 @@ pub struct Config {
     pub login_per_client: Limit,
     /// How many password hashes may run at once.
     pub hash_concurrency: usize,
+    /// API key limits.
+    pub keys: KeySettings,
+}
+
+/// The operator's limits on API keys.
+#[derive(Clone, Debug)]
+pub struct KeySettings {
+    /// Lifetime of a key created without an expiry.
+    pub default_ttl: Duration,
+    /// The longest lifetime a key may be given.
+    pub max_ttl: Duration,
+    /// Active (unrevoked, unexpired) keys one account may hold.
+    pub max_per_user: u32,
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self {
+            default_ttl: Duration::from_secs(90 * 86_400),
+            max_ttl: Duration::from_secs(365 * 86_400),
+            max_per_user: 500,
+        }
+    }
 }
 
 impl Default for Config {
@@ -35,6 +59,7 @@ impl Default for Config {
             login_per_account: Limit { max_failures: 5, window: Duration::from_secs(15 * 60) },
             login_per_client: Limit { max_failures: 20, window: Duration::from_secs(15 * 60) },
             hash_concurrency: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            keys: KeySettings::default(),
         }
     }
 }
@@ -66,6 +91,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub login_throttle: Arc<LoginThrottle>,
     pub secrets: InstanceSecrets,
+    /// API key usage not yet written to the database.
+    pub usage: Arc<Usage>,
 }
 
 impl AppState {
@@ -76,6 +103,7 @@ impl AppState {
             passwords: Passwords::new(config.hash_concurrency)?,
             login_throttle: Arc::new(LoginThrottle::new(config.login_per_account, config.login_per_client)),
             secrets: InstanceSecrets { key_pepper: key_pepper.into() },
+            usage: Arc::new(Usage::default()),
             config: Arc::new(config),
             leptos_options,
             db,

@@ -213,3 +213,86 @@ impl TestResponse {
         (!value.is_empty()).then(|| value.to_owned())
     }
 }
+
+/// How a REST request authenticates.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    None,
+    Session(&'a str),
+    Bearer(&'a str),
+    Basic(&'a str, &'a str),
+    /// A raw `Authorization` header value.
+    Header(&'a str),
+}
+
+/// A key as `POST /api/v1/apikeys` returned it.
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub id: String,
+    pub token: String,
+    pub secret: String,
+    pub body: serde_json::Value,
+}
+
+impl TestApp {
+    /// A REST call. Session calls carry a same-site `Origin`, as the browser sends.
+    pub async fn api(&self, method: &str, path: &str, auth: Auth<'_>, body: Option<serde_json::Value>) -> TestResponse {
+        let mut req = Request::builder().method(method).uri(path).header(header::HOST, HOST);
+        req = match auth {
+            Auth::None => req,
+            Auth::Session(token) => req
+                .header(header::COOKIE, format!("tapeline_session={token}"))
+                .header(header::ORIGIN, format!("http://{HOST}")),
+            Auth::Bearer(token) => req.header(header::AUTHORIZATION, format!("Bearer {token}")),
+            Auth::Basic(id, secret) => {
+                use base64::Engine as _;
+                let creds = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+                req.header(header::AUTHORIZATION, format!("Basic {creds}"))
+            }
+            Auth::Header(value) => req.header(header::AUTHORIZATION, value),
+        };
+        let body = match body {
+            Some(json) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
+    }
+
+    /// Creates a key through the REST API, asserting it was created.
+    pub async fn create_key(&self, auth: Auth<'_>, body: serde_json::Value) -> Key {
+        let res = self.api("POST", "/api/v1/apikeys", auth, Some(body)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+        let body = res.json();
+        Key {
+            id: body["id"].as_str().unwrap().to_owned(),
+            token: body["token"].as_str().unwrap().to_owned(),
+            secret: body["secret"].as_str().unwrap().to_owned(),
+            body,
+        }
+    }
+
+    /// An account with `role`, created through the service (as `tapeline users create` does),
+    /// and a session for it.
+    pub async fn staff(&self, username: &str, role: app::accounts::Role) -> String {
+        app::accounts::service::create_account(
+            &self.state,
+            app::accounts::service::NewAccount {
+                username: username.into(),
+                email: format!("{username}@example.org"),
+                password: "a long password".into(),
+                role,
+            },
+        )
+        .await
+        .unwrap();
+        let res = self.login(username, "a long password").await;
+        res.session_token().expect("staff login")
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&self.state.db.pool).await.unwrap();
+    }
+}

@@ -1,0 +1,171 @@
+//! The REST API for keys and `whoami`: thin handlers — authenticate (the [`Principal`]
+//! extractor), check the level, call the service, shape the reply. Each route is registered
+//! together with its OpenAPI description (`routes!`), so the document cannot drift.
+
+use super::service::{self, NewKey};
+use super::{ApiKey, CreatedKey};
+use crate::error::Problem;
+use crate::server::api::{ApiJson, ApiQuery};
+use crate::server::auth::Principal;
+use crate::server::{AppState, Result};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(whoami))
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(get_key, revoke_key))
+}
+
+/// Who a request authenticates as.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Whoami {
+    /// The account's username.
+    #[schema(example = "ada")]
+    pub username: String,
+    /// The account's role: user, curator, support or admin.
+    #[schema(example = "user")]
+    pub role: String,
+    /// The level this request acts at: the role's level for a session; for a key, the lower
+    /// of the key's level and the role's.
+    #[schema(example = 1)]
+    pub level: u8,
+    /// `key` or `session`.
+    #[schema(example = "key")]
+    pub auth: String,
+    /// The key used, when the request authenticated with one.
+    pub key: Option<WhoamiKey>,
+}
+
+/// The key a request authenticated with.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WhoamiKey {
+    #[schema(example = "3fZk9QpL2aXw")]
+    pub id: String,
+    #[schema(example = "pattern-sync script")]
+    pub name: String,
+    /// The key's own level (the request may act lower, see `level` above).
+    #[schema(example = 1)]
+    pub level: u8,
+    /// When the key stops working (RFC 3339).
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+}
+
+/// Who am I?
+///
+/// Works at every level, including 0: use it to check that a key works and what it may do.
+#[utoipa::path(
+    get,
+    path = "/api/v1/whoami",
+    tag = "account",
+    responses((status = OK, description = "The account and key behind this request", body = Whoami)),
+)]
+pub async fn whoami(principal: Principal) -> Json<Whoami> {
+    Json(Whoami {
+        username: principal.account.username.clone(),
+        role: principal.account.role.as_str().to_owned(),
+        level: principal.level,
+        auth: if principal.key.is_some() { "key" } else { "session" }.to_owned(),
+        key: principal.key.map(|k| WhoamiKey {
+            id: k.id,
+            name: k.name,
+            level: k.level,
+            expires_at: service::rfc3339(k.expires_at),
+        }),
+    })
+}
+
+/// List your API keys (level 2).
+///
+/// Every key that is not revoked, newest first, expired ones included (with
+/// `expired: true`). Secrets are never returned.
+#[utoipa::path(
+    get,
+    path = "/api/v1/apikeys",
+    tag = "apikeys",
+    responses((status = OK, description = "Your keys", body = Vec<ApiKey>)),
+)]
+pub async fn list_keys(State(state): State<AppState>, principal: Principal) -> Result<Json<Vec<ApiKey>>> {
+    principal.require(2)?;
+    Ok(Json(service::list(&state, principal.account.id).await?))
+}
+
+/// Create an API key (level 4).
+///
+/// The response carries the token — the only time it is shown. Send it as `Authorization: Bearer <token>`, or as HTTP Basic with `id` as the user name
+/// and `secret` as the password.
+#[utoipa::path(
+    post,
+    path = "/api/v1/apikeys",
+    tag = "apikeys",
+    request_body = NewKey,
+    responses(
+        (status = CREATED, description = "The new key, with its token", body = CreatedKey),
+        (status = CONFLICT, description = "`key_limit_reached`: revoke keys you no longer use", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn create_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(request): ApiJson<NewKey>,
+) -> Result<(StatusCode, Json<CreatedKey>)> {
+    principal.require(crate::levels::MANAGE_KEYS_LEVEL)?;
+    Ok((StatusCode::CREATED, Json(service::create(&state, &principal, request).await?)))
+}
+
+/// One of your API keys (level 2).
+///
+/// Revoked keys are included, with `revoked_at` set.
+#[utoipa::path(
+    get,
+    path = "/api/v1/apikeys/{id}",
+    tag = "apikeys",
+    params(("id" = String, Path, description = "The key's id")),
+    responses(
+        (status = OK, description = "The key", body = ApiKey),
+        (status = NOT_FOUND, description = "`not_found`: no such key in your account", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn get_key(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<Json<ApiKey>> {
+    principal.require(2)?;
+    Ok(Json(service::get(&state, &principal, &id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeParams {
+    /// Why (required when an admin revokes someone else's key; recorded in their audit log).
+    pub reason: Option<String>,
+}
+
+/// Revoke an API key (level 4).
+///
+/// The key stops working on the very next request. Revoking a key twice is not an error.
+/// Admins (level 8) may revoke anyone's key, with a `reason`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/apikeys/{id}",
+    tag = "apikeys",
+    params(("id" = String, Path, description = "The key's id"), RevokeParams),
+    responses(
+        (status = NO_CONTENT, description = "Revoked"),
+        (status = NOT_FOUND, description = "`not_found`: no such key in your account", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: an unknown query parameter, or no `reason` when revoking someone else's key", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<RevokeParams>,
+) -> Result<StatusCode> {
+    principal.require(crate::levels::MANAGE_KEYS_LEVEL)?;
+    service::revoke(&state, &principal, &id, params.reason.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

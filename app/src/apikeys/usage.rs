@@ -1,0 +1,85 @@
+//! Per-key usage (calls and last use), counted in memory and written in batches.
+//!
+//! Authenticating a request must not wait on a database write, so each use only bumps an
+//! in-memory counter; [`Usage::flush`] writes the counts every few seconds (started by the
+//! server) and once more at graceful shutdown, so nothing is lost when the server stops
+//! normally. Reads add the counts not yet written, so a listing is always current.
+
+use crate::server::db::Db;
+use crate::server::Result;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Debug, Default)]
+pub struct Usage {
+    pending: Mutex<HashMap<String, Pending>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    calls: u64,
+    last_used_at: i64,
+}
+
+impl Usage {
+    /// Counts one authenticated request by `key_id` at `at` (Unix seconds).
+    pub fn record(&self, key_id: &str, at: i64) {
+        let mut pending = self.pending.lock().expect("usage lock");
+        let entry = pending.entry(key_id.to_owned()).or_insert(Pending { calls: 0, last_used_at: at });
+        entry.calls += 1;
+        entry.last_used_at = entry.last_used_at.max(at);
+    }
+
+    /// Calls and last use of `key_id` not yet written to the database.
+    pub fn pending(&self, key_id: &str) -> (u64, Option<i64>) {
+        let pending = self.pending.lock().expect("usage lock");
+        pending.get(key_id).map_or((0, None), |p| (p.calls, Some(p.last_used_at)))
+    }
+
+    /// Writes every pending count; returns how many keys were updated. On a database error
+    /// the counts not written are kept for the next flush.
+    pub async fn flush(&self, db: &Db) -> Result<usize> {
+        let batch: Vec<(String, Pending)> = std::mem::take(&mut *self.pending.lock().expect("usage lock")).into_iter().collect();
+        let mut written = 0;
+        for (i, (key_id, p)) in batch.iter().enumerate() {
+            let result = sqlx::query(
+                "UPDATE api_keys SET calls = calls + $1, \
+                 last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $2 THEN $2 ELSE last_used_at END \
+                 WHERE id = $3",
+            )
+            .bind(p.calls as i64)
+            .bind(p.last_used_at)
+            .bind(key_id)
+            .execute(&db.pool)
+            .await;
+            if let Err(e) = result {
+                let mut pending = self.pending.lock().expect("usage lock");
+                for (key_id, p) in &batch[i..] {
+                    let entry = pending.entry(key_id.clone()).or_insert(Pending { calls: 0, last_used_at: p.last_used_at });
+                    entry.calls += p.calls;
+                    entry.last_used_at = entry.last_used_at.max(p.last_used_at);
+                }
+                return Err(e.into());
+            }
+            written += 1;
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_calls_and_keeps_the_latest_use() {
+        let u = Usage::default();
+        u.record("a", 10);
+        u.record("a", 30);
+        u.record("a", 20);
+        u.record("b", 5);
+        assert_eq!(u.pending("a"), (3, Some(30)));
+        assert_eq!(u.pending("b"), (1, Some(5)));
+        assert_eq!(u.pending("c"), (0, None));
+    }
+}

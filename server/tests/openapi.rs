@@ -1,0 +1,88 @@
+//! The served OpenAPI document: a reviewed snapshot, and a check that it and the served
+//! routes agree.
+
+mod common;
+
+use common::{Auth, TestApp};
+use http::StatusCode;
+
+const SNAPSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
+
+async fn served(app: &TestApp) -> serde_json::Value {
+    let res = app.api("GET", "/api/openapi.json", Auth::None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    res.json()
+}
+
+/// Any change to the API shows up as a diff of `tests/snapshots/openapi.json` in review.
+/// After an intended change: `UPDATE_SNAPSHOTS=1 cargo test -p server --test openapi`.
+#[tokio::test]
+async fn the_document_matches_its_reviewed_snapshot() {
+    let app = TestApp::sqlite().await;
+    let doc = served(&app).await;
+    let pretty = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(SNAPSHOT, &pretty).unwrap();
+    }
+    let committed = std::fs::read_to_string(SNAPSHOT).expect("snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
+    assert!(
+        committed == pretty,
+        "the served OpenAPI document differs from tests/snapshots/openapi.json; \
+         if the change is intended, run UPDATE_SNAPSHOTS=1 cargo test -p server --test openapi and review the diff"
+    );
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_served_and_documented_in_full() {
+    let app = TestApp::sqlite().await;
+    let doc = served(&app).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+    assert_eq!(schemes.keys().collect::<Vec<_>>(), ["basic", "bearer", "cookie"]);
+    let paths = doc["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths {
+        assert!(path.starts_with("/api/v1/"), "{path}");
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let concrete = path.replace("{id}", "abcdefghijkl");
+            let Some(op) = item.get(method) else {
+                // Not documented: must not be served either.
+                let res = app.api(&method.to_uppercase(), &concrete, Auth::None, None).await;
+                assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is served but not documented");
+                continue;
+            };
+            operations += 1;
+            // Served (an anonymous call is refused by authentication, not by routing).
+            let res = app.api(&method.to_uppercase(), &concrete, Auth::None, None).await;
+            assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            // Documented: a summary, a tag, security, and the errors every route can give.
+            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path} has no summary");
+            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has no tag");
+            assert_eq!(op["security"].as_array().unwrap().len(), 3, "{method} {path}");
+            for status in ["401", "403", "500"] {
+                let response = &op["responses"][status];
+                assert!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"] == "#/components/schemas/Problem",
+                    "{method} {path} does not document {status}"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(op["responses"][status].is_object(), "{method} {path} does not document {status}");
+                }
+            }
+        }
+    }
+    assert_eq!(operations, 5, "whoami, and list/create/get/revoke keys");
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_vendored_assets() {
+    let app = TestApp::sqlite().await;
+    let res = app.api("GET", "/docs/", Auth::None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.text().contains("swagger-ui"));
+    let res = app.api("GET", "/docs/swagger-initializer.js", Auth::None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.text().contains("/api/openapi.json"));
+}
