@@ -85,3 +85,43 @@ export async function createAccount(browser: Browser, baseURL: string | undefine
     await context.close();
   }
 }
+
+/** Signs `user` up through the sign-up page, leaving `page` signed in on /account. */
+export async function signUp(page: Page, user: TestUser): Promise<void> {
+  await page.goto('/signup');
+  await waitForHydration(page);
+  await submitSignUp(page, user);
+  await expectAccountPage(page, user);
+}
+
+const MONTHS = [
+  'January', 'February', 'March', 'April', 'May', 'June',
+  'July', 'August', 'September', 'October', 'November', 'December',
+];
+
+/** Parses a date as the app writes it ("20 February 2027") as UTC midnight; fails on any other shape. */
+export function parseLongDate(text: string): Date {
+  const m = /^(\d{1,2}) ([A-Z][a-z]+) (\d{4})$/.exec(text.trim());
+  expect(m, `"${text}" should be a date like "20 February 2027"`).not.toBeNull();
+  const month = MONTHS.indexOf(m![2]);
+  expect(month, `unknown month in "${text}"`).toBeGreaterThanOrEqual(0);
+  return new Date(Date.UTC(Number(m![3]), month, Number(m![1])));
+}
+
+/** UTC midnight `days` days from now. */
+export function utcDayIn(days: number): Date {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + days));
+}
+
+/** Asserts `date` is within a day of `expected` (the browser's and server's clocks may straddle midnight). */
+export function expectSameDayRoughly(date: Date, expected: Date, what: string): void {
+  const dayMs = 24 * 3600 * 1000;
+  expect(Math.abs(date.getTime() - expected.getTime()), `${what}: ${date.toISOString()} vs ${expected.toISOString()}`)
+    .toBeLessThanOrEqual(dayMs);
+}
+
+/** `YYYY-MM-DD` of a UTC date, as a date input takes it. */
+export function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}

@@ -3,7 +3,9 @@
 use crate::{open_database, ServeSettings};
 use anyhow::Context as _;
 use app::accounts::{service, Role};
-use app::server::{AppState, Config};
+use app::apikeys::service as keys;
+use app::server::auth::Principal;
+use app::server::{AppState, Config, KeySettings};
 use clap::{Args, Parser, Subcommand};
 use std::io::BufRead as _;
 use std::net::SocketAddr;
@@ -32,6 +34,36 @@ pub struct Global {
     /// Default: a SQLite file in the data directory. Migrated on start.
     #[arg(long, env = "TAPELINE_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+
+    /// Lifetime of an API key created without an expiry (e.g. `90d`, `12h`).
+    #[arg(long, env = "TAPELINE_KEY_DEFAULT_EXPIRY", default_value = "90d", value_parser = parse_duration, global = true)]
+    pub key_default_expiry: i64,
+
+    /// The longest lifetime an API key may be given.
+    #[arg(long, env = "TAPELINE_KEY_MAX_EXPIRY", default_value = "365d", value_parser = parse_duration, global = true)]
+    pub key_max_expiry: i64,
+
+    /// How many active API keys one account may hold.
+    #[arg(long, env = "TAPELINE_KEY_LIMIT", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub key_limit: u32,
+}
+
+impl Global {
+    /// The service settings these options describe, checked for consistency.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let (default, max) = (self.key_default_expiry, self.key_max_expiry);
+        if max < 60 {
+            anyhow::bail!("--key-max-expiry must be at least 60s");
+        }
+        if default < 60 || default > max {
+            anyhow::bail!("--key-default-expiry must be between 60s and --key-max-expiry ({max}s); it is {default}s");
+        }
+        let secs = |s: i64| std::time::Duration::from_secs(s as u64);
+        Ok(Config {
+            keys: KeySettings { default_ttl: secs(default), max_ttl: secs(max), max_per_user: self.key_limit },
+            ..Config::default()
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +73,9 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage API keys (for operators and scripted set-up).
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 #[derive(Debug, Args, Default)]
@@ -76,8 +111,58 @@ pub struct CreateUser {
     pub role: Role,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key for a user and print only its token on standard output.
+    Create(CreateKey),
+    /// Revoke a key by id; it stops working on its next request.
+    Revoke {
+        /// The key's id (the 12 characters after `tpl_`).
+        id: String,
+    },
+    /// List a user's keys that are not revoked.
+    List {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateKey {
+    /// The user the key belongs to.
+    #[arg(long)]
+    pub username: String,
+    /// A name to recognise the key by.
+    #[arg(long)]
+    pub name: String,
+    /// Access level 0–8, at most the user's role level.
+    #[arg(long, default_value_t = 1)]
+    pub level: i64,
+    /// Lifetime: a number with a unit, e.g. `90s`, `30m`, `12h`, `7d` (default: the
+    /// instance's default, 90 days).
+    #[arg(long, value_parser = parse_duration)]
+    pub expires_in: Option<i64>,
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
+}
+
+/// Seconds in a duration like `90s`, `30m`, `12h` or `7d`.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let bad = || format!("'{text}' is not a duration like 90s, 30m, 12h or 7d");
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().map_err(|_| bad())?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    number.checked_mul(unit).ok_or_else(|| format!("'{text}' is too long"))
 }
 
 /// Runs the parsed command line.
@@ -86,6 +171,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         None => serve(&cli.global, ServeArgs::default()).await,
         Some(Command::Serve(args)) => serve(&cli.global, args).await,
         Some(Command::Users(UsersCommand::Create(args))) => create_user(&cli.global, args).await,
+        Some(Command::Keys(command)) => manage_keys(&cli.global, command).await,
     }
 }
 
@@ -102,29 +188,91 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         listen,
         database_url: global.database_url.clone(),
         data_dir: global.data_dir.clone(),
-        config: Config { public_url, ..Config::default() },
+        config: Config { public_url, ..global.config()? },
     })
     .await
+}
+
+/// The service state for a one-off operator command.
+async fn operator_state(global: &Global) -> anyhow::Result<AppState> {
+    let config = global.config()?;
+    let db = open_database(global.database_url.as_deref(), &global.data_dir).await?;
+    AppState::new(db, config, crate::leptos_options(([127, 0, 0, 1], 0).into()))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A service error as one readable message, with every field error on its own line.
+fn describe(e: app::server::Error) -> anyhow::Error {
+    let p = e.into_problem();
+    let fields: Vec<String> = p.errors.iter().map(|f| format!("\n  {}: {}", f.field, f.message)).collect();
+    anyhow::anyhow!("{}{}", if fields.is_empty() { p.detail } else { p.title }, fields.concat())
 }
 
 async fn create_user(global: &Global, args: CreateUser) -> anyhow::Result<()> {
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password).context("cannot read the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
-    let db = open_database(global.database_url.as_deref(), &global.data_dir).await?;
-    let state = AppState::new(db, Config::default(), crate::leptos_options(([127, 0, 0, 1], 0).into()))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = operator_state(global).await?;
     let account = service::create_account(
         &state,
         service::NewAccount { username: args.username, email: args.email, password, role: args.role },
     )
     .await
-    .map_err(|e| {
-        let p = e.into_problem();
-        let fields: Vec<String> = p.errors.iter().map(|f| format!("\n  {}: {}", f.field, f.message)).collect();
-        anyhow::anyhow!("{}{}", if fields.is_empty() { p.detail } else { p.title }, fields.concat())
-    })?;
+    .map_err(describe)?;
     println!("created user {} (id {}, role {})", account.username, account.id, account.role.as_str());
     Ok(())
+}
+
+async fn account_named(state: &AppState, username: &str) -> anyhow::Result<app::accounts::service::Account> {
+    service::find_by_username(state, username)
+        .await
+        .map_err(describe)?
+        .ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))
+}
+
+async fn manage_keys(global: &Global, command: KeysCommand) -> anyhow::Result<()> {
+    let state = operator_state(global).await?;
+    match command {
+        KeysCommand::Create(args) => {
+            // The operator creates on the user's behalf, with the user's own limits.
+            let principal = Principal::from_session(account_named(&state, &args.username).await?);
+            let request =
+                keys::NewKey { name: args.name, level: Some(args.level), expires_in: args.expires_in, expires_at: None };
+            let created = keys::create(&state, &principal, request).await.map_err(describe)?;
+            // Only the token, so that `TOKEN=$(tapeline keys create …)` works.
+            println!("{}", created.token);
+        }
+        KeysCommand::Revoke { id } => {
+            keys::revoke_by_operator(&state, &id).await.map_err(describe)?;
+            eprintln!("revoked key {id}");
+        }
+        KeysCommand::List { username } => {
+            let account = account_named(&state, &username).await?;
+            let list = keys::list(&state, account.id).await.map_err(describe)?;
+            println!("{:<12}  {:<5}  {:<30}  {:<20}  {:>7}  NAME", "ID", "LEVEL", "EXPIRES", "LAST USED", "CALLS");
+            for k in list {
+                let expires = if k.expired { format!("{} (expired)", k.expires_at) } else { k.expires_at };
+                let last_used = k.last_used_at.unwrap_or_else(|| "never".into());
+                println!("{:<12}  {:<5}  {:<30}  {:<20}  {:>7}  {}", k.id, k.level, expires, last_used, k.calls, k.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("30m"), Ok(1800));
+        assert_eq!(parse_duration("12h"), Ok(43_200));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        for bad in ["", "7", "d", "7w", "-7d", "7.5d", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -73,7 +73,17 @@ fn help_documents_every_setting() {
     let dir = tempfile::tempdir().unwrap();
     let top = tapeline(dir.path()).arg("--help").output().unwrap();
     let top = text(&top.stdout);
-    for needle in ["serve", "users", "TAPELINE_DATA_DIR", "TAPELINE_DATABASE_URL", "[default: ./data]"] {
+    for needle in [
+        "serve",
+        "users",
+        "keys",
+        "TAPELINE_DATA_DIR",
+        "TAPELINE_DATABASE_URL",
+        "[default: ./data]",
+        "TAPELINE_KEY_DEFAULT_EXPIRY",
+        "TAPELINE_KEY_MAX_EXPIRY",
+        "TAPELINE_KEY_LIMIT",
+    ] {
         assert!(top.contains(needle), "`tapeline --help` lacks {needle}:\n{top}");
     }
     let serve = tapeline(dir.path()).args(["serve", "--help"]).output().unwrap();
@@ -253,4 +263,86 @@ fn a_postgres_url_runs_on_postgresql_migrated_on_start() {
         sqlx::query("SELECT COUNT(*) FROM users WHERE username = 'ada'").fetch_one(&app.state.db.pool).await.unwrap().get(0)
     });
     assert_eq!(count, 1);
+}
+
+#[test]
+fn keys_from_the_command_line_work_against_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = create_user(dir.path(), &["--username", "ada", "--email", "ada@example.org", "--password-stdin"], "a long password");
+    assert!(ok.status.success());
+    let keys = |args: &[&str]| tapeline(dir.path()).arg("keys").args(args).output().unwrap();
+
+    let out = keys(&["create", "--username", "ada", "--name", "ci", "--level", "2", "--expires-in", "7d"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let token = stdout.trim_end_matches('\n');
+    assert_eq!(stdout.lines().count(), 1, "only the token is printed: {stdout:?}");
+    assert!(app::apikeys::token::parse_token(token).is_some(), "{token}");
+    let id = &token[4..16];
+
+    let server = Server::start(dir.path(), None);
+    let bearer = format!("Bearer {token}");
+    let (status, _, body) = server.try_request("GET", "/api/v1/whoami", &[("Authorization", &bearer)], "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let me: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((me["username"].as_str(), me["level"].as_i64()), (Some("ada"), Some(2)));
+
+    let out = keys(&["list", "--username", "ada"]);
+    let listing = text(&out.stdout);
+    assert!(listing.lines().nth(1).is_some_and(|l| l.starts_with(id) && l.ends_with("  ci")), "{listing}");
+
+    // Revoked from the command line while the server runs: refused on the next request.
+    let out = keys(&["revoke", id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (status, _, body) = server.try_request("GET", "/api/v1/whoami", &[("Authorization", &bearer)], "").unwrap();
+    assert_eq!(status, 401);
+    assert!(body.contains("\"code\":\"key_revoked\""), "{body}");
+    // A graceful stop writes the usage counted in memory: the one accepted call is kept.
+    server.stop();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let calls: i64 = rt.block_on(async {
+        use sqlx::Row;
+        let db = app::server::Db::connect(&tapeline_server::default_database_url(dir.path())).await.unwrap();
+        sqlx::query("SELECT calls FROM api_keys WHERE id = $1").bind(id).fetch_one(&db.pool).await.unwrap().get(0)
+    });
+    assert_eq!(calls, 1);
+
+    // Bad input: a clear message and a failing exit code, nothing created.
+    let out = keys(&["create", "--username", "ada", "--name", "x", "--expires-in", "7w"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a duration like 90s, 30m, 12h or 7d"));
+    let out = keys(&["create", "--username", "ada", "--name", "x", "--level", "5"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("You can create keys up to level 4"), "{}", text(&out.stderr));
+    let out = keys(&["create", "--username", "nobody", "--name", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no user named 'nobody'"));
+    let out = keys(&["list", "--username", "ada"]);
+    assert_eq!(text(&out.stdout).lines().count(), 1, "only the header: the revoked key is not listed");
+}
+
+#[test]
+fn operators_set_the_key_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = create_user(dir.path(), &["--username", "ada", "--email", "ada@example.org", "--password-stdin"], "a long password");
+    assert!(ok.status.success());
+    let create = |env: &[(&str, &str)], args: &[&str]| {
+        tapeline(dir.path()).envs(env.iter().copied()).args(["keys", "create", "--username", "ada", "--name", "k"]).args(args).output().unwrap()
+    };
+    let short = [("TAPELINE_KEY_MAX_EXPIRY", "10d"), ("TAPELINE_KEY_DEFAULT_EXPIRY", "2d")];
+    let out = create(&short, &["--expires-in", "11d"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("at most 10 days"), "{}", text(&out.stderr));
+    assert!(create(&short, &["--expires-in", "10d"]).status.success());
+    assert!(create(&short, &[]).status.success(), "the default (2 days) is within the maximum");
+
+    let out = create(&[("TAPELINE_KEY_LIMIT", "2")], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the most this instance allows (2)"), "{}", text(&out.stderr));
+
+    let out = create(&[("TAPELINE_KEY_MAX_EXPIRY", "10d"), ("TAPELINE_KEY_DEFAULT_EXPIRY", "90d")], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--key-default-expiry must be between"), "{}", text(&out.stderr));
+    let out = create(&[("TAPELINE_KEY_LIMIT", "0")], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }

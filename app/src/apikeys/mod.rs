@@ -69,10 +69,9 @@ pub struct CreatedKey {
     pub secret: String,
 }
 
-/// What the keys page needs: the keys, and what the signed-in person may create.
+/// What the signed-in person may create: for the new-key form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeysPage {
-    pub keys: Vec<ApiKey>,
+pub struct NewKeyChoices {
     /// The levels this person may give a new key, each with its label.
     pub grantable: Vec<LevelInfo>,
     /// The operator's default and maximum key lifetime, in days.
@@ -82,12 +81,24 @@ pub struct KeysPage {
 
 /// The signed-in person's keys (not revoked), newest first.
 #[server(prefix = "/ui", endpoint = "keys")]
-pub async fn list_keys() -> Result<KeysPage, Problem> {
+pub async fn list_keys() -> Result<Vec<ApiKey>, Problem> {
     use crate::server::{auth, http};
     let (state, parts) = http::context()?;
     http::ui(async {
         let principal = auth::session_principal(&state, &parts).await?;
-        service::keys_page(&state, &principal).await
+        service::list(&state, principal.account.id).await
+    })
+    .await
+}
+
+/// The levels and lifetimes the signed-in person may choose for a new key.
+#[server(prefix = "/ui", endpoint = "keys/options")]
+pub async fn key_options() -> Result<NewKeyChoices, Problem> {
+    use crate::server::{auth, http};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        Ok(service::key_options(&state, &principal))
     })
     .await
 }

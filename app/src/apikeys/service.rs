@@ -4,7 +4,7 @@
 //! [`crate::levels`].
 
 use super::token;
-use super::{ApiKey, CreatedKey, KeysPage};
+use super::{ApiKey, CreatedKey, NewKeyChoices};
 use crate::account_columns;
 use crate::accounts::service::Account;
 use crate::error::{ErrorCode, FieldError, Problem};
@@ -283,14 +283,13 @@ pub async fn list(state: &AppState, user_id: i64) -> Result<Vec<ApiKey>> {
     Ok(rows.iter().map(|r| r.view(state, now)).collect())
 }
 
-/// What the browser's keys page shows.
-pub async fn keys_page(state: &AppState, principal: &Principal) -> Result<KeysPage> {
-    Ok(KeysPage {
-        keys: list(state, principal.account.id).await?,
+/// What the new-key form offers `principal`.
+pub fn key_options(state: &AppState, principal: &Principal) -> NewKeyChoices {
+    NewKeyChoices {
         grantable: levels::grantable_levels(principal.level).collect(),
         default_days: state.config.keys.default_ttl.as_secs() as i64 / 86_400,
         max_days: state.config.keys.max_ttl.as_secs() as i64 / 86_400,
-    })
+    }
 }
 
 /// One key by id: the caller's own, or anyone's for staff who may read all data (level 6).
@@ -356,6 +355,31 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
         (false, None) => unreachable!("checked above"),
     };
     audit(&mut tx, owner, "key_revoked", Some(id), actor, &detail, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Revokes a key on the operator's say-so (the command line): no account acts, so the audit
+/// log names the operator.
+pub async fn revoke_by_operator(state: &AppState, id: &str) -> Result<()> {
+    let row = sqlx::query("SELECT user_id, revoked_at FROM api_keys WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No API key with id '{id}'.")))?;
+    if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+        return Ok(());
+    }
+    let owner: i64 = row.try_get("user_id")?;
+    let now = now();
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE api_keys SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind("revoked by the operator")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit(&mut tx, owner, "key_revoked", Some(id), None, "revoked by the operator (command line)", now).await?;
     tx.commit().await?;
     Ok(())
 }

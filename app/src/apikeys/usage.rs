@@ -3,7 +3,8 @@
 //! Authenticating a request must not wait on a database write, so each use only bumps an
 //! in-memory counter; [`Usage::flush`] writes the counts every few seconds (started by the
 //! server) and once more at graceful shutdown, so nothing is lost when the server stops
-//! normally. Reads add the counts not yet written, so a listing is always current.
+//! normally. Reads add the counts not yet written. (In the instant between a key's write and
+//! its subtraction from memory a listing can count those calls twice; it never counts fewer.)
 
 use crate::server::db::Db;
 use crate::server::Result;
@@ -36,34 +37,34 @@ impl Usage {
         pending.get(key_id).map_or((0, None), |p| (p.calls, Some(p.last_used_at)))
     }
 
-    /// Writes every pending count; returns how many keys were updated. On a database error
-    /// the counts not written are kept for the next flush.
+    /// Writes every pending count; returns how many keys were updated.
+    ///
+    /// Each key's count is subtracted from memory only once it is written, so a listing in
+    /// the meantime never misses calls, and a database error leaves the rest for the next
+    /// flush. Flushes must not overlap (the server runs one at a time).
     pub async fn flush(&self, db: &Db) -> Result<usize> {
-        let batch: Vec<(String, Pending)> = std::mem::take(&mut *self.pending.lock().expect("usage lock")).into_iter().collect();
-        let mut written = 0;
-        for (i, (key_id, p)) in batch.iter().enumerate() {
-            let result = sqlx::query(
+        let batch: Vec<(String, Pending)> =
+            self.pending.lock().expect("usage lock").iter().map(|(k, p)| (k.clone(), *p)).collect();
+        for (key_id, written) in &batch {
+            sqlx::query(
                 "UPDATE api_keys SET calls = calls + $1, \
                  last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $2 THEN $2 ELSE last_used_at END \
                  WHERE id = $3",
             )
-            .bind(p.calls as i64)
-            .bind(p.last_used_at)
+            .bind(written.calls as i64)
+            .bind(written.last_used_at)
             .bind(key_id)
             .execute(&db.pool)
-            .await;
-            if let Err(e) = result {
-                let mut pending = self.pending.lock().expect("usage lock");
-                for (key_id, p) in &batch[i..] {
-                    let entry = pending.entry(key_id.clone()).or_insert(Pending { calls: 0, last_used_at: p.last_used_at });
-                    entry.calls += p.calls;
-                    entry.last_used_at = entry.last_used_at.max(p.last_used_at);
+            .await?;
+            let mut pending = self.pending.lock().expect("usage lock");
+            if let Some(entry) = pending.get_mut(key_id) {
+                entry.calls -= written.calls;
+                if entry.calls == 0 {
+                    pending.remove(key_id);
                 }
-                return Err(e.into());
             }
-            written += 1;
         }
-        Ok(written)
+        Ok(batch.len())
     }
 }
 

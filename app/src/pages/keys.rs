@@ -4,7 +4,7 @@
 //! grant, and errors from the service appear next to the field they concern.
 
 use super::{problem_of, FormError};
-use crate::apikeys::{list_keys, ApiKey, CreateKey, CreatedKey, KeysPage, RevokeKey};
+use crate::apikeys::{key_options, list_keys, ApiKey, CreateKey, CreatedKey, NewKeyChoices, RevokeKey};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
@@ -18,7 +18,11 @@ const SOON_DAYS: i64 = 14;
 pub fn ApiKeys() -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
-    let page = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_keys());
+    // Two resources: the form's options never refetch, so a submit (failed or not) cannot
+    // reset what the person has chosen; the list refetches after every create and revoke.
+    let options = Resource::new(|| (), |_| key_options());
+    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_keys());
+    let revoke_problem = Signal::derive(move || revoke.value().with(problem_of));
 
     view! {
         <Title text="API keys" />
@@ -29,56 +33,60 @@ pub fn ApiKeys() -> impl IntoView {
                 "Keys let your own scripts and tools use Tapeline's REST API as you, with only the access you give them. "
                 "See the " <a href="/docs">"API documentation"</a> "."
             </p>
-            <Suspense fallback=|| view! { <p class="muted">"Loading your keys…"</p> }>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(page) => view! { <KeysBody page create revoke /> }.into_any(),
+                    match options.await {
+                        Ok(options) => view! { <NewKeyForm options create keys /> }.into_any(),
                         Err(p) if p.status == 401 => view! { <Redirect path="/login" /> }.into_any(),
                         Err(p) => view! { <div class="form-error" role="alert">{p.detail}</div> }.into_any(),
                     }
                 })}
             </Suspense>
+            <h2 class="section-title">"Your keys"</h2>
+            <FormError problem=revoke_problem />
+            <Transition fallback=|| view! { <p class="muted">"Loading your keys…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(keys) => view! { <KeyList keys revoke /> }.into_any(),
+                        Err(p) => view! { <div class="form-error" role="alert">{p.detail}</div> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }
 
 #[component]
-fn KeysBody(page: KeysPage, create: ServerAction<CreateKey>, revoke: ServerAction<RevokeKey>) -> impl IntoView {
-    let keys = page.keys.clone();
-    let revoke_problem = Signal::derive(move || revoke.value().with(problem_of));
-    view! {
-        <NewKeyForm page=page.clone() create />
-        <h2 class="section-title">"Your keys"</h2>
-        <FormError problem=revoke_problem />
-        {if keys.is_empty() {
-            view! {
-                <div class="empty-state" data-testid="keys-empty">
-                    <p><strong>"No API keys yet."</strong></p>
-                    <p>
-                        "Create one above for each script or tool you use, with the lowest level it needs. "
-                        "Then send it as " <code>"Authorization: Bearer <token>"</code> " — the "
-                        <a href="/docs">"API documentation"</a> " shows every call."
-                    </p>
-                </div>
-            }.into_any()
-        } else {
-            view! {
-                <div class="table-wrap">
-                    <table class="keys" data-testid="keys-table">
-                        <thead>
-                            <tr>
-                                <th>"Name"</th><th>"Level"</th><th>"Created"</th><th>"Expires"</th>
-                                <th>"Last used"</th><th>"Calls"</th><th>"Key"</th><th></th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {keys.into_iter().map(|key| view! { <KeyRow key revoke /> }.into_any()).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            }.into_any()
-        }}
+fn KeyList(keys: Vec<ApiKey>, revoke: ServerAction<RevokeKey>) -> impl IntoView {
+    if keys.is_empty() {
+        return view! {
+            <div class="empty-state" data-testid="keys-empty">
+                <p><strong>"No API keys yet."</strong></p>
+                <p>
+                    "Create one above for each script or tool you use, with the lowest level it needs. "
+                    "Then send it as " <code>"Authorization: Bearer <token>"</code> " — the "
+                    <a href="/docs">"API documentation"</a> " shows every call."
+                </p>
+            </div>
+        }
+        .into_any();
     }
+    view! {
+        <div class="table-wrap">
+            <table class="keys" data-testid="keys-table">
+                <thead>
+                    <tr>
+                        <th>"Name"</th><th>"Level"</th><th>"Created"</th><th>"Expires"</th>
+                        <th>"Last used"</th><th>"Calls"</th><th>"Key"</th><th></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {keys.into_iter().map(|key| view! { <KeyRow key revoke /> }.into_any()).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
@@ -136,14 +144,18 @@ fn KeyRow(key: ApiKey, revoke: ServerAction<RevokeKey>) -> impl IntoView {
 }
 
 #[component]
-fn NewKeyForm(page: KeysPage, create: ServerAction<CreateKey>) -> impl IntoView {
+fn NewKeyForm(
+    options: NewKeyChoices,
+    create: ServerAction<CreateKey>,
+    keys: Resource<Result<Vec<ApiKey>, crate::error::Problem>>,
+) -> impl IntoView {
     let problem = Signal::derive(move || create.value().with(problem_of));
     let created = Signal::derive(move || create.value().with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned())));
     let for_field = move |fields: &'static [&'static str]| {
         Signal::derive(move || problem.get().and_then(|p| fields.iter().find_map(|f| p.message_for(f))))
     };
-    let presets: Vec<i64> = PRESET_DAYS.into_iter().filter(|d| *d <= page.max_days).collect();
-    let default_choice = if presets.contains(&page.default_days) { page.default_days.to_string() } else { "custom".to_owned() };
+    let presets: Vec<i64> = PRESET_DAYS.into_iter().filter(|d| *d <= options.max_days).collect();
+    let default_choice = if presets.contains(&options.default_days) { options.default_days.to_string() } else { "custom".to_owned() };
     let choice = RwSignal::new(default_choice.clone());
     let custom_date = RwSignal::new(String::new());
     let resulting = move || {
@@ -155,12 +167,15 @@ fn NewKeyForm(page: KeysPage, create: ServerAction<CreateKey>) -> impl IntoView 
             choice.parse::<i64>().ok().map(|d| format!("Expires on {}.", date_in_days(d))).unwrap_or_default()
         }
     };
-    let max_date = date_in_days(page.max_days);
+    // `YYYY-MM-DD`, as a date input's `max` must be.
+    let max_date = iso_date_in_days(options.max_days);
+    // Open while there are no keys: the one thing to do on an empty page.
+    let start_open = move || keys.get().and_then(|r| r.ok()).is_some_and(|k| k.is_empty());
     view! {
         <Show when=move || created.get().is_some()>
             <NewToken created=Signal::derive(move || created.get()) />
         </Show>
-        <details class="new-key" open=page.keys.is_empty()>
+        <details class="new-key" open=start_open>
             <summary class="button">"New API key"</summary>
             <ActionForm action=create attr:class="form" attr:novalidate=true attr:data-testid="new-key-form">
                 <FormError problem=problem />
@@ -172,7 +187,7 @@ fn NewKeyForm(page: KeysPage, create: ServerAction<CreateKey>) -> impl IntoView 
                 <div class="field" class:invalid=move || for_field(&["level"]).get().is_some()>
                     <label for="key-level">"Access level"</label>
                     <select id="key-level" name="level">
-                        {page.grantable.iter().map(|l| view! {
+                        {options.grantable.iter().map(|l| view! {
                             <option value=l.level.to_string() selected=l.level == crate::levels::DEFAULT_KEY_LEVEL>
                                 {format!("{} — {}", l.level, l.label)}
                             </option>
@@ -287,6 +302,11 @@ fn days_until(rfc3339: &str) -> Option<i64> {
 
 fn date_in_days(days: i64) -> String {
     super::format_date((now_utc() + time::Duration::days(days)).unix_timestamp())
+}
+
+fn iso_date_in_days(days: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    (now_utc() + time::Duration::days(days)).date().format(&format).unwrap_or_default()
 }
 
 fn format_day(rfc3339: &str) -> String {
