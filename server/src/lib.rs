@@ -6,7 +6,7 @@
 pub mod cli;
 
 use anyhow::Context as _;
-use app::server::http::{api_not_found, healthz, refuse_cross_site};
+use app::server::http::{api_not_found, healthz, refuse_cross_site, refuse_large_bodies};
 use app::server::{db::redact_url, AppState, Config, Db};
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             shell,
         ))
         .layer(axum::middleware::from_fn_with_state(config, refuse_cross_site))
+        .layer(axum::middleware::from_fn(refuse_large_bodies))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

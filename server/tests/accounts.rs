@@ -25,6 +25,7 @@ backend_tests!(
     session_survives_a_restart,
     healthz_reports_the_database,
     unknown_api_path_is_a_json_404,
+    oversized_form_posts_are_refused,
 );
 
 async fn signup_rejects_missing_fields_and_stores_nothing(app: TestApp) {
@@ -297,4 +298,22 @@ async fn unknown_api_path_is_a_json_404(app: TestApp) {
     let res = app.get("/no-such-page", None).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert!(res.text().contains("Page not found"));
+}
+
+async fn oversized_form_posts_are_refused(app: TestApp) {
+    let huge = "x".repeat(100 * 1024);
+    let body = serde_urlencoded::to_string([("username", huge.as_str()), ("email", "a@b.co"), ("password", "a long password")]).unwrap();
+    // Without a declared length (chunked), and with one.
+    let chunked = form_request("/ui/signup", None, "application/json").body(Body::from(body.clone())).unwrap();
+    let declared = form_request("/ui/signup", None, "application/json")
+        .header(header::CONTENT_LENGTH, body.len())
+        .body(Body::from(body))
+        .unwrap();
+    for req in [chunked, declared] {
+        let res = app.send(req).await;
+        assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text());
+        assert_eq!(res.header("content-type"), Some("application/problem+json"));
+        assert_eq!(res.json()["code"], "payload_too_large");
+    }
+    assert_eq!(app.user_count().await, 0);
 }

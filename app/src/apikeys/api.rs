@@ -121,7 +121,8 @@ pub async fn create_key(
 
 /// One of your API keys (level 2).
 ///
-/// Revoked keys are included, with `revoked_at` set.
+/// Revoked keys are included, with `revoked_at` set. Staff who may read all data (level 6 and
+/// above) can read anyone's key; for everyone else another person's key is `not_found`.
 #[utoipa::path(
     get,
     path = "/api/v1/apikeys/{id}",

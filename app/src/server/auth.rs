@@ -73,9 +73,10 @@ impl FromRequestParts<AppState> for Principal {
             let (id, secret) = parse_authorization(value)?;
             return keys::authenticate(state, &id, &secret).await;
         }
+        // (A suspended account has no session: `session::resolve` refuses it.)
         match session_account(state, parts).await? {
-            Some(account) if account.suspended_at.is_none() => Ok(Principal::from_session(account)),
-            _ => Err(Error::new(
+            Some(account) => Ok(Principal::from_session(account)),
+            None => Err(Error::new(
                 ErrorCode::NotAuthenticated,
                 "Send an API key as `Authorization: Bearer <token>` (or HTTP Basic id:secret), or sign in.",
             )),

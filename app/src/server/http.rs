@@ -55,6 +55,29 @@ fn is_cross_site(config: &Config, headers: &HeaderMap) -> bool {
     !(origin_host == own_host && !own_host.is_empty()) && Some(origin) != public
 }
 
+/// Refuses any request body larger than the API's limit, in the one error shape — whether
+/// its length is declared or it arrives chunked. Bodies are read into memory up to the limit
+/// (every handler reads them whole anyway: forms and JSON).
+pub async fn refuse_large_bodies(req: Request, next: Next) -> Response {
+    let limit = super::api::BODY_LIMIT;
+    let too_large = || {
+        Error::new(ErrorCode::PayloadTooLarge, format!("The body is larger than {} KiB.", limit / 1024)).into_response()
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) => too_large(),
+    }
+}
+
 /// `GET /healthz`: 200 when the database answers, 503 (problem+json) when it does not.
 pub async fn healthz(State(db): State<Db>) -> Response {
     if db.ping().await {
