@@ -292,17 +292,23 @@ pub fn key_options(state: &AppState, principal: &Principal) -> NewKeyChoices {
     }
 }
 
+/// Staff at this level may read anyone's keys.
+const READ_OTHERS_LEVEL: u8 = 6;
+
 /// One key by id: the caller's own, or anyone's for staff who may read all data (level 6).
-/// Anything else is "not found", so ids of other people's keys are not confirmed.
+/// Anything else is "not found", so ids of other people's keys are not confirmed. The owner
+/// check is part of the query, so it cannot be forgotten.
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<ApiKey> {
-    let sql = concat!("SELECT ", key_columns!(), ", k.user_id FROM api_keys k WHERE k.id = $1");
-    let row = sqlx::query(sql).bind(id).fetch_optional(&state.db.pool).await?;
-    match row {
-        Some(row) if row.try_get::<i64, _>("user_id")? == principal.account.id || principal.level >= 6 => {
-            Ok(KeyRow::from_row(&row)?.view(state, now()))
-        }
-        _ => Err(not_found(id)),
-    }
+    let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.id = $1 AND (k.user_id = $2 OR $3 >= $4)");
+    sqlx::query_as::<_, KeyRow>(sql)
+        .bind(id)
+        .bind(principal.account.id)
+        .bind(principal.level as i64)
+        .bind(READ_OTHERS_LEVEL as i64)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .map(|row| row.view(state, now()))
+        .ok_or_else(|| not_found(id))
 }
 
 fn not_found(id: &str) -> Error {
@@ -312,8 +318,12 @@ fn not_found(id: &str) -> Error {
 /// Revokes a key: one's own (revoking twice is harmless), or — at level 8 — anyone's, with a
 /// reason that goes into the owner's audit log. Takes effect on the very next request.
 pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: Option<&str>) -> Result<()> {
-    let row = sqlx::query("SELECT user_id, revoked_at FROM api_keys WHERE id = $1")
+    // Owner or level-8 staff, checked in the query: anyone else finds nothing.
+    let row = sqlx::query("SELECT user_id, revoked_at FROM api_keys WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
         .bind(id)
+        .bind(principal.account.id)
+        .bind(principal.level as i64)
+        .bind(MAX_LEVEL as i64)
         .fetch_optional(&state.db.pool)
         .await?;
     let Some(row) = row else {
@@ -324,9 +334,6 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
     let own = owner == principal.account.id;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if !own {
-        if principal.level < MAX_LEVEL {
-            return Err(not_found(id));
-        }
         if reason.is_none() {
             return Err(Error::validation(vec![FieldError::new(
                 "reason",

@@ -43,7 +43,7 @@ pub async fn refuse_cross_site(State(config): State<Arc<Config>>, req: Request, 
 
 fn is_cross_site(config: &Config, headers: &HeaderMap) -> bool {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
         return true;
     }
     let Some(origin) = text(header::ORIGIN) else {
