@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod apikeys;
 pub mod error;
 pub mod levels;
+pub mod measurements;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
