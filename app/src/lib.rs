@@ -12,6 +12,7 @@ pub mod error;
 pub mod levels;
 pub mod measurements;
 pub mod pages;
+pub mod sets;
 #[cfg(feature = "ssr")]
 pub mod server;
 

@@ -29,6 +29,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
     tags(
         (name = "account", description = "Who you are."),
         (name = "apikeys", description = "Create, list and revoke API keys."),
+        (name = "measurements", description = "The measurements a set can hold."),
     ),
     components(schemas(Problem, ErrorCode, FieldError)),
 )]
@@ -38,13 +39,15 @@ struct ApiDoc;
 pub fn routes() -> (axum::Router<AppState>, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::apikeys::api::router())
+        .merge(crate::sets::api::router())
         .split_for_parts();
     document_auth_and_errors(&mut doc);
     (router, doc)
 }
 
-/// Adds the three ways to authenticate, and to every operation: the security requirement
-/// and the error responses any authenticated route can give.
+/// Adds the three ways to authenticate, and to every operation that does not declare its own
+/// (public ones declare an empty requirement): the security requirement and the error
+/// responses any authenticated route can give.
 fn document_auth_and_errors(doc: &mut OpenApi) {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
@@ -100,6 +103,11 @@ fn document_auth_and_errors(doc: &mut OpenApi) {
     for item in doc.paths.paths.values_mut() {
         let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for op in ops.into_iter().flatten() {
+            if op.security.is_some() {
+                // Public: only the server's own failure applies.
+                op.responses.responses.entry("500".into()).or_insert_with(|| problem(common[2].1).into());
+                continue;
+            }
             op.security = Some(security.clone());
             let has_body = op.request_body.is_some();
             for (status, description) in common.iter().chain(if has_body { body.iter() } else { [].iter() }) {
