@@ -1,6 +1,6 @@
 //! The command line: `tapeline serve` (the default) and operator commands.
 
-use crate::{open_database, ServeSettings};
+use crate::ServeSettings;
 use anyhow::Context as _;
 use app::accounts::{service, Role};
 use app::apikeys::service as keys;
@@ -195,11 +195,13 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
 
 /// The service state for a one-off operator command.
 async fn operator_state(global: &Global) -> anyhow::Result<AppState> {
-    let config = global.config()?;
-    let db = open_database(global.database_url.as_deref(), &global.data_dir).await?;
-    AppState::new(db, config, crate::leptos_options(([127, 0, 0, 1], 0).into()))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    crate::build_state(&ServeSettings {
+        listen: ([127, 0, 0, 1], 0).into(),
+        database_url: global.database_url.clone(),
+        data_dir: global.data_dir.clone(),
+        config: global.config()?,
+    })
+    .await
 }
 
 /// A service error as one readable message, with every field error on its own line.

@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::Router;
 use http::{header, HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt as _;
-use tapeline_server::{leptos_options, open_database, router};
+use tapeline_server::router;
 use tower::ServiceExt as _;
 
 #[macro_export]
@@ -109,8 +109,14 @@ impl TestApp {
 
     /// A fresh state (pool, secrets, throttle) over the same database: a restarted server.
     pub async fn state(url: &str, config: Config) -> AppState {
-        let db = open_database(Some(url), std::path::Path::new("unused")).await.expect("database opens");
-        AppState::new(db, config, leptos_options(([127, 0, 0, 1], 3000).into())).await.expect("state builds")
+        tapeline_server::build_state(&tapeline_server::ServeSettings {
+            listen: ([127, 0, 0, 1], 3000).into(),
+            database_url: Some(url.to_owned()),
+            data_dir: "unused".into(),
+            config,
+        })
+        .await
+        .expect("state builds")
     }
 
     pub async fn send(&self, req: Request<Body>) -> TestResponse {
