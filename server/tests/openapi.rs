@@ -79,7 +79,7 @@ async fn every_documented_operation_is_served_and_documented_in_full() {
             }
         }
     }
-    assert_eq!(operations, 6, "whoami, list/create/get/revoke keys, the measurement catalogue");
+    assert_eq!(operations, 12, "whoami; list/create/get/revoke keys; the measurement catalogue; list/create/get/update/delete/clone sets");
 }
 
 #[tokio::test]

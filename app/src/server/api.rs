@@ -30,6 +30,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         (name = "account", description = "Who you are."),
         (name = "apikeys", description = "Create, list and revoke API keys."),
         (name = "measurements", description = "The measurements a set can hold."),
+        (name = "sets", description = "Measurement sets: yours, and (for staff) others'."),
     ),
     components(schemas(Problem, ErrorCode, FieldError)),
 )]
@@ -201,4 +202,19 @@ fn serde_urlencoded_from_str<T: DeserializeOwned>(query: &str) -> Result<T> {
             let field = message.split('`').nth(1).unwrap_or("query").to_owned();
             Error::validation(vec![FieldError::new(field, message.to_owned())])
         })
+}
+
+/// A path parameter. One that cannot even be parsed (`/api/v1/sets/abc`) names nothing that
+/// exists: `404 not_found`, in the one error shape, like any other unknown id.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|_| Error::new(ErrorCode::NotFound, format!("Nothing at {}.", parts.uri.path())))
+    }
 }

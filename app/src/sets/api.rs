@@ -1,13 +1,35 @@
-//! REST routes for measurement sets.
+//! REST routes for measurement sets and the measurement catalogue. Thin: authenticate
+//! (the `Principal` extractor), call the service, shape the reply. The service checks levels
+//! and ownership.
 
+use super::service;
+use super::{MeasurementSet, NewSet, SetChanges, SetPage};
+use crate::error::Problem;
 use crate::measurements::{Unit, CATALOGUE, MAX_DEG, MAX_MM};
+use crate::server::api::{ApiBody, ApiJson, ApiPath, ApiQuery};
+use crate::server::auth::Principal;
+use crate::server::{AppState, Result};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<crate::server::AppState> {
-    OpenApiRouter::new().routes(routes!(catalogue))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(catalogue))
+        .routes(routes!(list_sets, create_set))
+        .routes(routes!(get_set, update_set, delete_set))
+        .routes(routes!(clone_set))
+}
+
+impl ApiBody for NewSet {
+    const FIELDS: &'static [&'static str] = &["name", "notes", "imperial", "public", "measurements"];
+}
+
+impl ApiBody for SetChanges {
+    const FIELDS: &'static [&'static str] = &["name", "notes", "imperial", "public", "measurements"];
 }
 
 /// One known measurement.
@@ -49,4 +71,119 @@ pub async fn catalogue() -> Json<Vec<CatalogueEntry>> {
             })
             .collect(),
     )
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// Sets per page, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// Sets to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// List your measurement sets (level 1).
+///
+/// Newest first, one page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sets",
+    tag = "sets",
+    params(PageParams),
+    responses(
+        (status = OK, description = "One page of your sets", body = SetPage),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: a bad `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn list_sets(State(state): State<AppState>, principal: Principal, ApiQuery(page): ApiQuery<PageParams>) -> Result<Json<SetPage>> {
+    Ok(Json(service::list(&state, &principal, page.limit, page.offset).await?))
+}
+
+/// Create a measurement set (level 3).
+#[utoipa::path(
+    post,
+    path = "/api/v1/sets",
+    tag = "sets",
+    request_body = NewSet,
+    responses((status = CREATED, description = "The new set", body = MeasurementSet)),
+)]
+pub async fn create_set(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(new): ApiJson<NewSet>,
+) -> Result<(StatusCode, Json<MeasurementSet>)> {
+    Ok((StatusCode::CREATED, Json(service::create(&state, &principal, new).await?)))
+}
+
+/// One measurement set (level 1 for your own; level 5 for anyone's).
+///
+/// Another person's private set is `not_found` below level 5.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sets/{id}",
+    tag = "sets",
+    params(("id" = i64, Path, description = "The set's id")),
+    responses(
+        (status = OK, description = "The set", body = MeasurementSet),
+        (status = NOT_FOUND, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn get_set(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> Result<Json<MeasurementSet>> {
+    Ok(Json(service::get(&state, &principal, id).await?))
+}
+
+/// Change a measurement set (level 3 for your own; level 7 for anyone's).
+///
+/// Fields given replace the stored ones; `measurements` merge, and `null` clears one.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/sets/{id}",
+    tag = "sets",
+    params(("id" = i64, Path, description = "The set's id")),
+    request_body = SetChanges,
+    responses(
+        (status = OK, description = "The set as changed", body = MeasurementSet),
+        (status = NOT_FOUND, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn update_set(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(changes): ApiJson<SetChanges>,
+) -> Result<Json<MeasurementSet>> {
+    Ok(Json(service::update(&state, &principal, id, changes).await?))
+}
+
+/// Delete a measurement set (level 3 for your own; level 7 for anyone's).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sets/{id}",
+    tag = "sets",
+    params(("id" = i64, Path, description = "The set's id")),
+    responses(
+        (status = NO_CONTENT, description = "Deleted"),
+        (status = NOT_FOUND, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn delete_set(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> Result<StatusCode> {
+    service::delete(&state, &principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Copy a set into a new private set of your own (level 3).
+///
+/// The source may be your own set or a public one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sets/{id}/clone",
+    tag = "sets",
+    params(("id" = i64, Path, description = "The set to copy")),
+    responses(
+        (status = CREATED, description = "The copy", body = MeasurementSet),
+        (status = NOT_FOUND, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn clone_set(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> Result<(StatusCode, Json<MeasurementSet>)> {
+    Ok((StatusCode::CREATED, Json(service::clone(&state, &principal, id).await?)))
 }

@@ -1,5 +1,77 @@
-//! Measurement sets. So far: the measurement catalogue's REST route (the sets themselves
-//! follow, on top of `crate::measurements`).
+//! Measurement sets: body measurements of one person, in millimetres (degrees for
+//! `shoulderSlope`), checked against the catalogue in [`crate::measurements`].
+//!
+//! Layering: the REST handlers ([`api`]) are thin; the rules and the SQL are in [`service`].
 
 #[cfg(feature = "ssr")]
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A measurement set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MeasurementSet {
+    #[cfg_attr(feature = "ssr", schema(example = 42))]
+    pub id: i64,
+    #[cfg_attr(feature = "ssr", schema(example = "Me, autumn 2026"))]
+    pub name: String,
+    pub notes: String,
+    /// Show values in inches (a display preference; values are always stored in mm).
+    pub imperial: bool,
+    /// Readable by anyone at `/api/v1/public/sets/{id}`.
+    pub public: bool,
+    /// Measurement name → value (mm; degrees for `shoulderSlope`). See `/api/v1/measurements`.
+    #[cfg_attr(feature = "ssr", schema(example = json!({"waist": 720.0, "hips": 980.0, "shoulderSlope": 13.0})))]
+    pub measurements: BTreeMap<String, f64>,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
+    pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
+    pub updated_at: String,
+}
+
+/// A new measurement set (`POST /api/v1/sets`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewSet {
+    /// 1–100 characters.
+    #[cfg_attr(feature = "ssr", schema(example = "Me, autumn 2026"))]
+    pub name: String,
+    /// Up to 10,000 characters.
+    pub notes: Option<String>,
+    /// Default false.
+    pub imperial: Option<bool>,
+    /// Default false.
+    pub public: Option<bool>,
+    /// Known names only (unknown ones are refused, each named, with the nearest known name).
+    /// Values: positive, at most 5000 mm (90 degrees for `shoulderSlope`).
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<BTreeMap<String, f64>>, example = json!({"waist": 720.0})))]
+    pub measurements: Option<BTreeMap<String, Option<f64>>>,
+}
+
+/// Changes to a set (`PATCH /api/v1/sets/{id}`): fields given replace the stored ones;
+/// `measurements` merge into the stored ones, and `null` clears a measurement.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SetChanges {
+    pub name: Option<String>,
+    pub notes: Option<String>,
+    pub imperial: Option<bool>,
+    pub public: Option<bool>,
+    #[cfg_attr(feature = "ssr", schema(example = json!({"waist": 725.0, "hips": null})))]
+    pub measurements: Option<BTreeMap<String, Option<f64>>>,
+}
+
+/// One page of the caller's sets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SetPage {
+    pub sets: Vec<MeasurementSet>,
+    /// How many sets the caller has in all.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}

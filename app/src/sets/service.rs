@@ -1,0 +1,255 @@
+//! Measurement set rules and their SQL (server only).
+//!
+//! Who may do what (the level ladder): read own sets at 1, write own at 3; read others' at
+//! 5, write others' at 7. Every query filters by owner — or by those staff levels — in its
+//! WHERE clause, so another person's private set is simply not found.
+
+use super::{MeasurementSet, NewSet, SetChanges, SetPage};
+use crate::error::{ErrorCode, FieldError};
+use crate::measurements;
+use crate::server::auth::Principal;
+use crate::server::db::now;
+use crate::server::{AppState, Error, Result};
+use sqlx::{FromRow, Row};
+use std::collections::BTreeMap;
+
+pub const READ_OWN: u8 = 1;
+pub const WRITE_OWN: u8 = 3;
+pub const READ_OTHERS: u8 = 5;
+pub const WRITE_OTHERS: u8 = 7;
+pub const NAME_MAX: usize = 100;
+pub const NOTES_MAX: usize = 10_000;
+/// Most sets one page of a listing returns.
+pub const PAGE_MAX: i64 = 200;
+
+macro_rules! set_columns {
+    () => {
+        "s.id, s.name, s.notes, s.imperial, s.public, s.measurements, s.created_at, s.updated_at"
+    };
+}
+
+#[derive(Debug, FromRow)]
+struct SetRow {
+    id: i64,
+    name: String,
+    notes: String,
+    imperial: i64,
+    public: i64,
+    measurements: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl SetRow {
+    fn view(self) -> Result<MeasurementSet> {
+        let measurements: BTreeMap<String, f64> = serde_json::from_str(&self.measurements)
+            .map_err(|e| Error::internal(format!("set {} holds unreadable measurements: {e}", self.id)))?;
+        Ok(MeasurementSet {
+            id: self.id,
+            name: self.name,
+            notes: self.notes,
+            imperial: self.imperial != 0,
+            public: self.public != 0,
+            measurements,
+            created_at: crate::apikeys::service::rfc3339(self.created_at),
+            updated_at: crate::apikeys::service::rfc3339(self.updated_at),
+        })
+    }
+}
+
+fn not_found(id: i64) -> Error {
+    Error::new(ErrorCode::NotFound, format!("No measurement set {id} that you can see."))
+}
+
+/// Name and notes rules, shared by create and update.
+fn text_problems(name: Option<&str>, notes: Option<&str>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Some(name) = name {
+        let len = name.trim().chars().count();
+        if len == 0 {
+            errors.push(FieldError::new("name", "Give the set a name, e.g. whose measurements they are."));
+        } else if len > NAME_MAX {
+            errors.push(FieldError::new("name", format!("Use at most {NAME_MAX} characters.")));
+        }
+    }
+    if notes.is_some_and(|n| n.chars().count() > NOTES_MAX) {
+        errors.push(FieldError::new("notes", format!("Use at most {NOTES_MAX} characters.")));
+    }
+    errors
+}
+
+fn check(errors: Vec<FieldError>) -> Result<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::validation(errors))
+    }
+}
+
+/// Creates a set owned by the caller. Nothing is stored when any part is invalid.
+pub async fn create(state: &AppState, principal: &Principal, new: NewSet) -> Result<MeasurementSet> {
+    principal.require(WRITE_OWN)?;
+    let mut errors = text_problems(Some(&new.name), new.notes.as_deref());
+    let values = new.measurements.unwrap_or_default();
+    errors.extend(measurements::problems(values.iter().map(|(k, v)| (k.as_str(), *v))));
+    check(errors)?;
+    let kept: BTreeMap<&str, f64> = values.iter().filter_map(|(k, v)| v.map(|v| (k.as_str(), v))).collect();
+    let t = now();
+    let id: i64 = sqlx::query(
+        "INSERT INTO measurement_sets (user_id, name, notes, imperial, public, measurements, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(principal.account.id)
+    .bind(new.name.trim())
+    .bind(new.notes.unwrap_or_default())
+    .bind(new.imperial.unwrap_or(false) as i64)
+    .bind(new.public.unwrap_or(false) as i64)
+    .bind(serde_json::to_string(&kept).expect("a map of numbers serializes"))
+    .bind(t)
+    .fetch_one(&state.db.pool)
+    .await?
+    .try_get("id")?;
+    fetch(state, principal, id, READ_OWN, OWN_ONLY).await
+}
+
+/// Which sets besides the caller's own a lookup may find.
+#[derive(Clone, Copy)]
+struct Others {
+    /// Anyone's, for staff at this level or above.
+    level: u8,
+    /// Public sets too, whoever owns them.
+    public: bool,
+}
+
+/// Only the caller's own sets (no level reaches it).
+const OWN_ONLY: Others = Others { level: u8::MAX, public: false };
+
+/// One set: the caller's own at `own_level`, or one that `others` allows.
+async fn fetch(state: &AppState, principal: &Principal, id: i64, own_level: u8, others: Others) -> Result<MeasurementSet> {
+    principal.require(own_level)?;
+    let sql = concat!(
+        "SELECT ",
+        set_columns!(),
+        " FROM measurement_sets s WHERE s.id = $1 AND (s.user_id = $2 OR $3 >= $4 OR ($5 = 1 AND s.public = 1))"
+    );
+    sqlx::query_as::<_, SetRow>(sql)
+        .bind(id)
+        .bind(principal.account.id)
+        .bind(principal.level as i64)
+        .bind(others.level as i64)
+        .bind(others.public as i64)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| not_found(id))?
+        .view()
+}
+
+/// One set the caller may read.
+pub async fn get(state: &AppState, principal: &Principal, id: i64) -> Result<MeasurementSet> {
+    fetch(state, principal, id, READ_OWN, Others { level: READ_OTHERS, public: false }).await
+}
+
+/// The caller's own sets, newest first, one page at a time.
+pub async fn list(state: &AppState, principal: &Principal, limit: Option<i64>, offset: Option<i64>) -> Result<SetPage> {
+    principal.require(READ_OWN)?;
+    let limit = limit.unwrap_or(50);
+    let offset = offset.unwrap_or(0);
+    let mut errors = Vec::new();
+    if !(1..=PAGE_MAX).contains(&limit) {
+        errors.push(FieldError::new("limit", format!("Use a limit from 1 to {PAGE_MAX}.")));
+    }
+    if offset < 0 {
+        errors.push(FieldError::new("offset", "Use an offset of 0 or more."));
+    }
+    check(errors)?;
+    let sql = concat!(
+        "SELECT ",
+        set_columns!(),
+        " FROM measurement_sets s WHERE s.user_id = $1 ORDER BY s.id DESC LIMIT $2 OFFSET $3"
+    );
+    let rows = sqlx::query_as::<_, SetRow>(sql)
+        .bind(principal.account.id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM measurement_sets WHERE user_id = $1")
+        .bind(principal.account.id)
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get("n")?;
+    Ok(SetPage { sets: rows.into_iter().map(SetRow::view).collect::<Result<_>>()?, total, limit, offset })
+}
+
+/// Changes a set: given fields replace, `measurements` merge (`null` clears one). Nothing
+/// changes when any part is invalid.
+pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: SetChanges) -> Result<MeasurementSet> {
+    let mut set = fetch(state, principal, id, WRITE_OWN, Others { level: WRITE_OTHERS, public: false }).await?;
+    let mut errors = text_problems(changes.name.as_deref(), changes.notes.as_deref());
+    if let Some(values) = &changes.measurements {
+        errors.extend(measurements::problems(values.iter().map(|(k, v)| (k.as_str(), *v))));
+    }
+    check(errors)?;
+    if let Some(name) = changes.name {
+        set.name = name.trim().to_owned();
+    }
+    if let Some(notes) = changes.notes {
+        set.notes = notes;
+    }
+    set.imperial = changes.imperial.unwrap_or(set.imperial);
+    set.public = changes.public.unwrap_or(set.public);
+    for (name, value) in changes.measurements.unwrap_or_default() {
+        match value {
+            Some(v) => set.measurements.insert(name, v),
+            None => set.measurements.remove(&name),
+        };
+    }
+    sqlx::query(
+        "UPDATE measurement_sets SET name = $1, notes = $2, imperial = $3, public = $4, measurements = $5, updated_at = $6 \
+         WHERE id = $7 AND (user_id = $8 OR $9 >= $10)",
+    )
+    .bind(&set.name)
+    .bind(&set.notes)
+    .bind(set.imperial as i64)
+    .bind(set.public as i64)
+    .bind(serde_json::to_string(&set.measurements).expect("a map of numbers serializes"))
+    .bind(now())
+    .bind(id)
+    .bind(principal.account.id)
+    .bind(principal.level as i64)
+    .bind(WRITE_OTHERS as i64)
+    .execute(&state.db.pool)
+    .await?;
+    fetch(state, principal, id, WRITE_OWN, Others { level: WRITE_OTHERS, public: false }).await
+}
+
+/// Deletes a set (own at level 3, anyone's at 7).
+pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<()> {
+    principal.require(WRITE_OWN)?;
+    let done = sqlx::query("DELETE FROM measurement_sets WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
+        .bind(id)
+        .bind(principal.account.id)
+        .bind(principal.level as i64)
+        .bind(WRITE_OTHERS as i64)
+        .execute(&state.db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(not_found(id));
+    }
+    Ok(())
+}
+
+/// Copies a set the caller may read — their own, a public one, or (staff at level 5)
+/// anyone's — into a new private set of their own.
+pub async fn clone(state: &AppState, principal: &Principal, id: i64) -> Result<MeasurementSet> {
+    principal.require(WRITE_OWN)?;
+    let source = fetch(state, principal, id, WRITE_OWN, Others { level: READ_OTHERS, public: true }).await?;
+    let copy = NewSet {
+        name: format!("{} (copy)", source.name).chars().take(NAME_MAX).collect(),
+        notes: Some(source.notes),
+        imperial: Some(source.imperial),
+        public: Some(false),
+        measurements: Some(source.measurements.into_iter().map(|(k, v)| (k, Some(v))).collect()),
+    };
+    create(state, principal, copy).await
+}
