@@ -120,7 +120,13 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> TestResponse {
-        let res = self.router.clone().oneshot(req).await.expect("router never fails");
+        let what = format!("{} {}", req.method(), req.uri());
+        // A request that never completes fails the test with a message, rather than stalling
+        // the whole run (see the note on --test-threads in scripts/test.sh).
+        let res = tokio::time::timeout(std::time::Duration::from_secs(60), self.router.clone().oneshot(req))
+            .await
+            .unwrap_or_else(|_| panic!("{what} did not complete within 60 s"))
+            .expect("router never fails");
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
