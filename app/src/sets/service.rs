@@ -93,23 +93,26 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewSet) -> Res
     let values = new.measurements.unwrap_or_default();
     errors.extend(measurements::problems(values.iter().map(|(k, v)| (k.as_str(), *v))));
     check(errors)?;
-    let kept: BTreeMap<&str, f64> = values.iter().filter_map(|(k, v)| v.map(|v| (k.as_str(), v))).collect();
+    let kept: BTreeMap<String, f64> = values.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+    let (name, notes) = (new.name.trim().to_owned(), new.notes.unwrap_or_default());
+    let (imperial, public) = (new.imperial.unwrap_or(false), new.public.unwrap_or(false));
     let t = now();
     let id: i64 = sqlx::query(
         "INSERT INTO measurement_sets (user_id, name, notes, imperial, public, measurements, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
     )
     .bind(principal.account.id)
-    .bind(new.name.trim())
-    .bind(new.notes.unwrap_or_default())
-    .bind(new.imperial.unwrap_or(false) as i64)
-    .bind(new.public.unwrap_or(false) as i64)
+    .bind(&name)
+    .bind(&notes)
+    .bind(imperial as i64)
+    .bind(public as i64)
     .bind(serde_json::to_string(&kept).expect("a map of numbers serializes"))
     .bind(t)
     .fetch_one(&state.db.pool)
     .await?
     .try_get("id")?;
-    fetch(state, principal, id, READ_OWN, OWN_ONLY).await
+    let stamp = crate::apikeys::service::rfc3339(t);
+    Ok(MeasurementSet { id, name, notes, imperial, public, measurements: kept, created_at: stamp.clone(), updated_at: stamp })
 }
 
 /// Which sets besides the caller's own a lookup may find.
@@ -120,9 +123,6 @@ struct Others {
     /// Public sets too, whoever owns them.
     public: bool,
 }
-
-/// Only the caller's own sets (no level reaches it).
-const OWN_ONLY: Others = Others { level: u8::MAX, public: false };
 
 /// One set: the caller's own at `own_level`, or one that `others` allows.
 async fn fetch(state: &AppState, principal: &Principal, id: i64, own_level: u8, others: Others) -> Result<MeasurementSet> {
@@ -204,6 +204,7 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: S
             None => set.measurements.remove(&name),
         };
     }
+    let t = now();
     sqlx::query(
         "UPDATE measurement_sets SET name = $1, notes = $2, imperial = $3, public = $4, measurements = $5, updated_at = $6 \
          WHERE id = $7 AND (user_id = $8 OR $9 >= $10)",
@@ -213,14 +214,15 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: S
     .bind(set.imperial as i64)
     .bind(set.public as i64)
     .bind(serde_json::to_string(&set.measurements).expect("a map of numbers serializes"))
-    .bind(now())
+    .bind(t)
     .bind(id)
     .bind(principal.account.id)
     .bind(principal.level as i64)
     .bind(WRITE_OTHERS as i64)
     .execute(&state.db.pool)
     .await?;
-    fetch(state, principal, id, WRITE_OWN, Others { level: WRITE_OTHERS, public: false }).await
+    set.updated_at = crate::apikeys::service::rfc3339(t);
+    Ok(set)
 }
 
 /// Deletes a set (own at level 3, anyone's at 7).
