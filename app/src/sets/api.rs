@@ -76,6 +76,8 @@ pub async fn catalogue() -> Json<Vec<CatalogueEntry>> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
+    /// Only sets whose name contains this text (ignoring case).
+    pub q: Option<String>,
     /// Sets per page, 1–200 (default 50).
     pub limit: Option<i64>,
     /// Sets to skip (default 0).
@@ -96,7 +98,7 @@ pub struct PageParams {
     ),
 )]
 pub async fn list_sets(State(state): State<AppState>, principal: Principal, ApiQuery(page): ApiQuery<PageParams>) -> Result<Json<SetPage>> {
-    Ok(Json(service::list(&state, &principal, page.limit, page.offset).await?))
+    Ok(Json(service::list(&state, &principal, service::ListQuery { q: page.q, limit: page.limit, offset: page.offset }).await?))
 }
 
 /// Create a measurement set (level 3).

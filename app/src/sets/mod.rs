@@ -70,7 +70,7 @@ pub struct SetChanges {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetPage {
     pub sets: Vec<MeasurementSet>,
-    /// How many sets the caller has in all.
+    /// How many of the caller's sets match (all of them without `q`).
     pub total: i64,
     pub limit: i64,
     pub offset: i64,

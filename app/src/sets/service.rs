@@ -149,12 +149,41 @@ pub async fn get(state: &AppState, principal: &Principal, id: i64) -> Result<Mea
     fetch(state, principal, id, READ_OWN, Others { level: READ_OTHERS, public: false }).await
 }
 
-/// The caller's own sets, newest first, one page at a time.
-pub async fn list(state: &AppState, principal: &Principal, limit: Option<i64>, offset: Option<i64>) -> Result<SetPage> {
+/// Which of the caller's sets a listing returns.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    /// Only sets whose name contains this, ignoring case.
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Longest search text accepted.
+pub const SEARCH_MAX: usize = 100;
+
+/// A `LIKE` pattern matching names that contain `text` (lower case, wildcards escaped).
+pub fn contains_pattern(text: &str) -> String {
+    let escaped: String = text
+        .trim()
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '%' | '_' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// The caller's own sets, newest first, one page at a time; `q` narrows them by name.
+pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<SetPage> {
     principal.require(READ_OWN)?;
-    let limit = limit.unwrap_or(50);
-    let offset = offset.unwrap_or(0);
+    let limit = query.limit.unwrap_or(50);
+    let offset = query.offset.unwrap_or(0);
     let mut errors = Vec::new();
+    if query.q.as_ref().is_some_and(|q| q.chars().count() > SEARCH_MAX) {
+        errors.push(FieldError::new("q", format!("Search with at most {SEARCH_MAX} characters.")));
+    }
     if !(1..=PAGE_MAX).contains(&limit) {
         errors.push(FieldError::new("limit", format!("Use a limit from 1 to {PAGE_MAX}.")));
     }
@@ -165,16 +194,20 @@ pub async fn list(state: &AppState, principal: &Principal, limit: Option<i64>, o
     let sql = concat!(
         "SELECT ",
         set_columns!(),
-        " FROM measurement_sets s WHERE s.user_id = $1 ORDER BY s.id DESC LIMIT $2 OFFSET $3"
+        " FROM measurement_sets s WHERE s.user_id = $1 AND LOWER(s.name) LIKE $2 ESCAPE '\\' \
+         ORDER BY s.id DESC LIMIT $3 OFFSET $4"
     );
+    let pattern = contains_pattern(query.q.as_deref().unwrap_or(""));
     let rows = sqlx::query_as::<_, SetRow>(sql)
         .bind(principal.account.id)
+        .bind(&pattern)
         .bind(limit)
         .bind(offset)
         .fetch_all(&state.db.pool)
         .await?;
-    let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM measurement_sets WHERE user_id = $1")
+    let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'")
         .bind(principal.account.id)
+        .bind(&pattern)
         .fetch_one(&state.db.pool)
         .await?
         .try_get("n")?;
