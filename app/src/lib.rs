@@ -8,10 +8,12 @@
 
 pub mod accounts;
 pub mod apikeys;
+pub mod curated;
 pub mod error;
 pub mod levels;
 pub mod measurements;
 pub mod pages;
+pub mod patterns;
 pub mod sets;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -75,6 +77,10 @@ fn Layout() -> impl IntoView {
                 // A visitor gets a real redirect to /login.
                 <Route path=path!("/account") view=pages::Account ssr=SsrMode::Async />
                 <Route path=path!("/account/keys") view=pages::ApiKeys ssr=SsrMode::Async />
+                <Route path=path!("/patterns") view=pages::Patterns ssr=SsrMode::Async />
+                <Route path=path!("/patterns/new") view=pages::PatternEditor ssr=SsrMode::Async />
+                <Route path=path!("/patterns/:id") view=pages::PatternEditor ssr=SsrMode::Async />
+                <Route path=path!("/curated") view=pages::Curated ssr=SsrMode::Async />
                 <Route path=path!("/errors") view=pages::ErrorCodes ssr=SsrMode::Async />
             </Routes>
         </main>

@@ -3,6 +3,9 @@
 //! Kept as a library so that the integration tests drive exactly the router that
 //! `tapeline serve` serves.
 
+// The pages' view types nest deeply; rendering them is instantiated here.
+#![recursion_limit = "256"]
+
 pub mod cli;
 
 use anyhow::Context as _;

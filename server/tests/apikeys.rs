@@ -385,7 +385,7 @@ async fn malformed_bodies_get_the_one_error_shape(app: TestApp) {
     assert_eq!(named(json!({ "name": "k", "level": "x" })).await["field"], "level");
     let unknown = named(json!({ "name": "k", "levle": 1, "expires": 3 })).await;
     let fields: Vec<&str> = unknown["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["expires", "levle"]);
+    assert_eq!(fields, ["levle", "expires"], "in the order they were sent");
     // Nothing was created by any of these.
     assert_eq!(app.api("GET", "/api/v1/apikeys", Auth::Session(&session), None).await.json(), json!([]));
 }

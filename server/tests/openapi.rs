@@ -55,9 +55,11 @@ async fn every_documented_operation_is_served_and_documented_in_full() {
             assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path} has no summary");
             assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has no tag");
             let res = app.api(&method.to_uppercase(), &concrete, Auth::None, None).await;
+            assert_examples(&doc, method, path, op);
             if op["security"] == serde_json::json!([{}]) {
-                // Public: served to anyone.
-                assert_eq!(res.status, StatusCode::OK, "{method} {path} is documented as public");
+                // Public: served to anyone (an id that names nothing is a 404 problem).
+                let expected = if path.contains("{id}") { StatusCode::NOT_FOUND } else { StatusCode::OK };
+                assert_eq!(res.status, expected, "{method} {path} is documented as public");
                 assert!(op["responses"]["500"].is_object());
                 continue;
             }
@@ -79,7 +81,46 @@ async fn every_documented_operation_is_served_and_documented_in_full() {
             }
         }
     }
-    assert_eq!(operations, 12, "whoami; list/create/get/revoke keys; the measurement catalogue; list/create/get/update/delete/clone sets");
+    assert_eq!(
+        operations, 29,
+        "whoami; account get/patch/password/export; list/create/get/revoke keys; the measurement catalogue; \
+         list/create/get/update/delete/clone sets; list/create/get/update/delete patterns; public set and pattern; \
+         list/create/get/update/delete/clone curated sets"
+    );
+}
+
+/// A script writer reading the document sees an example of every request body and of every
+/// successful JSON answer: on the media type, or on the schema's fields.
+fn assert_examples(doc: &serde_json::Value, method: &str, path: &str, op: &serde_json::Value) {
+    let has_example = |media: &serde_json::Value| media.get("example").is_some() || media.get("examples").is_some() || schema_has_example(doc, &media["schema"], 0);
+    if let Some(media) = op["requestBody"]["content"].get("application/json") {
+        assert!(has_example(media), "{method} {path}: the request body has no example");
+    }
+    for (status, response) in op["responses"].as_object().unwrap() {
+        if status.starts_with('2') {
+            if let Some(media) = response["content"].get("application/json") {
+                assert!(has_example(media), "{method} {path}: the {status} answer has no example");
+            }
+        }
+    }
+}
+
+/// Whether a schema, or a field of it (following references, arrays and compositions), has an example.
+fn schema_has_example(doc: &serde_json::Value, schema: &serde_json::Value, depth: usize) -> bool {
+    if depth > 4 {
+        return false;
+    }
+    if let Some(name) = schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        return schema_has_example(doc, &doc["components"]["schemas"][name], depth + 1);
+    }
+    if schema.get("example").is_some() || schema.get("examples").is_some() {
+        return true;
+    }
+    let nested = ["allOf", "oneOf", "anyOf"].iter().filter_map(|k| schema[*k].as_array()).flatten();
+    let fields = schema["properties"].as_object().into_iter().flat_map(|p| p.values());
+    nested.chain(fields).chain(std::iter::once(&schema["items"]).filter(|i| i.is_object())).any(|s| {
+        s.get("example").is_some() || s.get("examples").is_some() || schema_has_example(doc, s, depth + 1)
+    })
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@
 //! The `#[server]` functions are thin: read the request, call the service, set the cookie.
 
 #[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 use crate::error::{FieldError, Problem};
@@ -69,6 +71,89 @@ pub struct AccountView {
     pub role: Role,
     /// When the account was created (Unix seconds, UTC).
     pub member_since: i64,
+}
+
+/// Reading one's own account data (profile, export) needs this level.
+pub const READ_ACCOUNT: u8 = 2;
+/// Changing one's own account data (profile, password) needs this level.
+pub const WRITE_ACCOUNT: u8 = 4;
+
+/// An account's profile, as the REST API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Profile {
+    #[cfg_attr(feature = "ssr", schema(example = "ada"))]
+    pub username: String,
+    #[cfg_attr(feature = "ssr", schema(example = "ada@example.org"))]
+    pub email: String,
+    /// user, curator, support or admin.
+    #[cfg_attr(feature = "ssr", schema(example = "user"))]
+    pub role: String,
+    /// The level the role acts at.
+    #[cfg_attr(feature = "ssr", schema(example = 4))]
+    pub role_level: u8,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
+    pub created_at: String,
+}
+
+/// Changes to the profile (`PATCH /api/v1/account`): fields given replace the stored ones.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProfileChanges {
+    /// 3–32 characters: letters, digits, '.', '_' or '-'; stored in lower case.
+    #[cfg_attr(feature = "ssr", schema(example = "ada.l"))]
+    pub username: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(example = "ada@example.net"))]
+    pub email: Option<String>,
+}
+
+/// A password change (`POST /api/v1/account/password`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    /// The password in use now.
+    pub current_password: String,
+    /// At least 8 characters.
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange { .. }")
+    }
+}
+
+/// One entry of an account's audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditEvent {
+    /// `key_created`, `key_revoked`, `key_use_refused`, `profile_changed`, `password_changed`, …
+    #[cfg_attr(feature = "ssr", schema(example = "key_created"))]
+    pub kind: String,
+    /// The key concerned, if any.
+    pub key_id: Option<String>,
+    pub detail: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
+    pub at: String,
+}
+
+/// Everything an account holds (`GET /api/v1/account/export`): never a secret, password
+/// hash or session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AccountExport {
+    /// The export's format version: `tapeline-export/1`.
+    #[cfg_attr(feature = "ssr", schema(example = "tapeline-export/1"))]
+    pub format: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
+    pub exported_at: String,
+    pub account: Profile,
+    pub sets: Vec<crate::sets::MeasurementSet>,
+    pub patterns: Vec<crate::patterns::Pattern>,
+    /// Every key, revoked ones included: metadata only.
+    pub api_keys: Vec<crate::apikeys::ApiKey>,
+    /// Oldest first.
+    pub audit_events: Vec<AuditEvent>,
 }
 
 /// Usernames are case-insensitive: they are trimmed and stored in lower case.
@@ -207,6 +292,53 @@ pub async fn current_account() -> Result<Option<AccountView>, Problem> {
     use crate::server::http;
     let (state, parts) = http::context()?;
     http::ui(async { Ok(http::session_account(&state, &parts).await?.map(|a| a.view())) }).await
+}
+
+/// Changes the signed-in person's username and email address (level 4).
+#[server(prefix = "/ui", endpoint = "account/profile")]
+pub async fn update_profile(username: String, email: String) -> Result<AccountView, Problem> {
+    use crate::server::{auth, http};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        let changes = ProfileChanges { username: Some(username), email: Some(email) };
+        Ok(service::update_profile(&state, &principal, changes).await?.view())
+    })
+    .await
+}
+
+/// Changes the signed-in person's password; their other sessions end, this one stays.
+#[server(prefix = "/ui", endpoint = "account/password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), Problem> {
+    use crate::server::{auth, http, session};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        let keep = session::token_from_headers(&parts.headers);
+        let change = PasswordChange { current_password, new_password };
+        service::change_password(&state, &principal, change, keep.as_deref(), &http::client_addr(&parts)).await
+    })
+    .await
+}
+
+/// Deletes the signed-in person's account and everything in it, after checking the
+/// password again; then signs out and goes to the home page.
+#[server(prefix = "/ui", endpoint = "account/delete")]
+pub async fn delete_account(password: String) -> Result<(), Problem> {
+    use crate::server::{auth, http, session};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        service::delete(&state, &principal, password, &http::client_addr(&parts)).await?;
+        let res = expect_context::<leptos_axum::ResponseOptions>();
+        res.append_header(
+            ::http::header::SET_COOKIE,
+            session::clear_cookie(session::is_https(&state.config, &parts.headers)),
+        );
+        leptos_axum::redirect("/?deleted=1");
+        Ok(())
+    })
+    .await
 }
 
 #[cfg(feature = "ssr")]

@@ -283,6 +283,14 @@ pub async fn list(state: &AppState, user_id: i64) -> Result<Vec<ApiKey>> {
     Ok(rows.iter().map(|r| r.view(state, now)).collect())
 }
 
+/// Every key of `user_id`, revoked ones included, oldest first (for the account export).
+pub async fn list_all(state: &AppState, user_id: i64) -> Result<Vec<ApiKey>> {
+    let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.user_id = $1 ORDER BY k.created_at, k.id");
+    let rows = sqlx::query_as::<_, KeyRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
+    let now = now();
+    Ok(rows.iter().map(|r| r.view(state, now)).collect())
+}
+
 /// What the new-key form offers `principal`.
 pub fn key_options(state: &AppState, principal: &Principal) -> NewKeyChoices {
     NewKeyChoices {

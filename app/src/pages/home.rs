@@ -7,8 +7,13 @@ use leptos_router::components::A;
 
 #[component]
 pub fn Home() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let deleted = move || query.with(|q| q.get("deleted").is_some());
     view! {
         <Title text="" />
+        <Show when=deleted>
+            <div class="notice" role="status" data-testid="account-deleted">"Your account and everything in it have been deleted."</div>
+        </Show>
         <section class="hero">
             <h1>"Your measurements, ready for every pattern."</h1>
             <p class="lede">

@@ -2,13 +2,17 @@
 
 mod account;
 mod auth;
+mod curated;
 mod home;
 mod keys;
+mod patterns;
 
 pub use account::Account;
 pub use auth::{Login, Signup};
+pub use curated::Curated;
 pub use home::{ErrorCodes, Home, NotFound};
 pub use keys::ApiKeys;
+pub use patterns::{PatternEditor, Patterns};
 
 use crate::accounts::{current_account, AccountView, Logout};
 use crate::error::Problem;
@@ -49,6 +53,8 @@ pub fn Header() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match session.account.await {
                             Ok(Some(account)) => view! {
+                                <A href="/patterns">"Patterns"</A>
+                                <A href="/curated">"Reference sets"</A>
                                 <A href="/account/keys">"API keys"</A>
                                 <span class="nav-user">{account.username}</span>
                                 <ActionForm action=session.logout attr:class="nav-form">
@@ -56,6 +62,7 @@ pub fn Header() -> impl IntoView {
                                 </ActionForm>
                             }.into_any(),
                             _ => view! {
+                                <A href="/curated">"Reference sets"</A>
                                 <A href="/login">"Log in"</A>
                                 <A href="/signup" attr:class="button small">"Sign up"</A>
                             }.into_any(),
@@ -140,4 +147,92 @@ pub fn format_date(unix: i64) -> String {
         .ok()
         .and_then(|d| d.format(&format).ok())
         .unwrap_or_default()
+}
+
+/// Warns before unsaved edits are lost: the browser's own "Leave site?" prompt on reload or
+/// close, and a confirmation before following any link on the page (the header's
+/// navigation included) while `dirty` holds.
+pub fn unsaved_changes_warning(dirty: Signal<bool>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::{closure::Closure, JsCast};
+        let unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if dirty.get_untracked() {
+                ev.prevent_default();
+                ev.set_return_value("You have unsaved changes.");
+            }
+        });
+        // Capturing, so it runs before the router turns the click into a navigation.
+        let on_click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |ev: web_sys::MouseEvent| {
+            let on_link = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("a[href]").ok().flatten())
+                .is_some();
+            if on_link && dirty.get_untracked() && !window().confirm_with_message("You have unsaved changes. Leave this page anyway?").unwrap_or(true) {
+                ev.prevent_default();
+                ev.stop_immediate_propagation();
+            }
+        });
+        let _ = window().add_event_listener_with_callback_and_bool("click", on_click.as_ref().unchecked_ref(), true);
+        let callback = send_wrapper::SendWrapper::new(on_click);
+        on_cleanup(move || {
+            unload.remove();
+            let _ = window().remove_event_listener_with_callback_and_bool("click", callback.as_ref().unchecked_ref(), true);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = dirty;
+}
+
+/// The public address of a shared set or pattern (`path`, e.g. `/api/v1/public/sets/4`),
+/// as JSON and as YAML, with a copy button.
+#[component]
+pub fn ShareLink(path: String) -> impl IntoView {
+    let url = format!("{}{path}", origin());
+    let copied = RwSignal::new(None::<bool>);
+    let copy = {
+        let url = url.clone();
+        move |_| {
+            let text = url.clone();
+            #[cfg(feature = "hydrate")]
+            leptos::task::spawn_local(async move {
+                let promise = window().navigator().clipboard().write_text(&text);
+                copied.set(Some(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()));
+            });
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (text, copied);
+        }
+    };
+    view! {
+        <div class="share" data-testid="share-link">
+            <h2>"Share"</h2>
+            <p>"Anyone with this link can read it, without an account or key:"</p>
+            <div class="token-row">
+                <a href=url.clone() data-testid="share-url"><code>{url.clone()}</code></a>
+                <button type="button" class="button small" on:click=copy data-testid="share-copy">"Copy link"</button>
+                <span class="muted" aria-live="polite">
+                    {move || match copied.get() {
+                        Some(true) => "Copied.",
+                        Some(false) => "Could not copy: select the link and copy it by hand.",
+                        None => "",
+                    }}
+                </span>
+            </div>
+            <p class="hint">"As YAML: " <a href=format!("{url}?format=yaml")><code>{format!("{url}?format=yaml")}</code></a></p>
+        </div>
+    }
+}
+
+/// This server's origin as the browser sees it (e.g. `http://127.0.0.1:3000`); empty while
+/// rendering on the server, where links then stay relative until hydration.
+pub fn origin() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        window().location().origin().unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
 }

@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use http::request::Parts;
 use http::{header, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
 use utoipa::OpenApi as _;
@@ -27,10 +28,13 @@ pub const BODY_LIMIT: usize = 64 * 1024;
         license(name = "AGPL-3.0-or-later"),
     ),
     tags(
-        (name = "account", description = "Who you are."),
+        (name = "account", description = "Who you are; your profile, password and a download of all your data."),
         (name = "apikeys", description = "Create, list and revoke API keys."),
         (name = "measurements", description = "The measurements a set can hold."),
         (name = "sets", description = "Measurement sets: yours, and (for staff) others'."),
+        (name = "patterns", description = "Patterns: a design and its settings, optionally made for one of your sets."),
+        (name = "curated", description = "Curated reference measurement sets: read by anyone, written by curators, cloned into your own sets."),
+        (name = "public", description = "Sets and patterns their owners made public: no key needed, JSON or YAML."),
     ),
     components(schemas(Problem, ErrorCode, FieldError)),
 )]
@@ -41,6 +45,9 @@ pub fn routes() -> (axum::Router<AppState>, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::apikeys::api::router())
         .merge(crate::sets::api::router())
+        .merge(crate::patterns::api::router())
+        .merge(crate::curated::api::router())
+        .merge(crate::accounts::api::router())
         .split_for_parts();
     document_auth_and_errors(&mut doc);
     (router, doc)
@@ -216,5 +223,97 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             .await
             .map(|p| ApiPath(p.0))
             .map_err(|_| Error::new(ErrorCode::NotFound, format!("Nothing at {}.", parts.uri.path())))
+    }
+}
+
+/// The body format of a public read: JSON unless YAML is asked for, by `?format=yaml` or
+/// by an `Accept` header naming a YAML media type (`application/yaml`, `text/yaml`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+}
+
+/// `?format=` of a public read.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FormatParams {
+    /// `json` (the default) or `yaml`. Takes precedence over the `Accept` header.
+    #[param(example = "yaml")]
+    pub format: Option<String>,
+}
+
+const YAML_TYPES: [&str; 4] = ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"];
+
+impl Format {
+    /// The format an `Accept` header asks for: YAML when it names a YAML type (without `q=0`).
+    pub fn from_accept(accept: &str) -> Format {
+        let wants_yaml = accept.split(',').any(|part| {
+            let mut pieces = part.split(';').map(str::trim);
+            let mime = pieces.next().unwrap_or("").to_ascii_lowercase();
+            let refused = pieces
+                .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
+                .any(|q| q.trim().parse::<f32>().is_ok_and(|q| q <= 0.0));
+            YAML_TYPES.contains(&mime.as_str()) && !refused
+        });
+        if wants_yaml {
+            Format::Yaml
+        } else {
+            Format::Json
+        }
+    }
+
+    /// `value` as an HTTP 200 in this format. The answer varies with `Accept`.
+    pub fn reply<T: serde::Serialize>(self, value: &T) -> Result<axum::response::Response> {
+        use axum::response::IntoResponse as _;
+        let (content_type, body) = match self {
+            Format::Json => ("application/json", serde_json::to_string(value).map_err(|e| Error::internal(format!("JSON: {e}")))?),
+            Format::Yaml => ("application/yaml; charset=utf-8", serde_saphyr::to_string(value).map_err(|e| Error::internal(format!("YAML: {e}")))?),
+        };
+        Ok(([(header::CONTENT_TYPE, content_type), (header::VARY, "Accept")], body).into_response())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Format {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        let ApiQuery(params) = ApiQuery::<FormatParams>::from_request_parts(parts, state).await?;
+        match params.format.as_deref() {
+            Some("json") => Ok(Format::Json),
+            Some("yaml") => Ok(Format::Yaml),
+            Some(other) => Err(Error::validation(vec![FieldError::new(
+                "format",
+                format!("Unknown format '{other}'. Use format=json or format=yaml."),
+            )])),
+            None => Ok(parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(Format::from_accept)
+                .unwrap_or(Format::Json)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn accept_headers() {
+        for (accept, format) in [
+            ("application/yaml", Format::Yaml),
+            ("text/yaml;charset=utf-8", Format::Yaml),
+            ("application/json, application/x-yaml;q=0.5", Format::Yaml),
+            ("application/yaml;q=0", Format::Json),
+            ("application/yaml; q=0.0", Format::Json),
+            ("application/yaml;q=0.1", Format::Yaml),
+            ("application/json", Format::Json),
+            ("text/html,application/xhtml+xml,*/*;q=0.8", Format::Json),
+            ("", Format::Json),
+        ] {
+            assert_eq!(Format::from_accept(accept), format, "{accept}");
+        }
     }
 }

@@ -144,6 +144,17 @@ pub fn client_addr(parts: &Parts) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// The client's address (see [`client_addr`]), as a handler argument.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> std::result::Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr(parts)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,6 +75,14 @@ pub async fn end(db: &Db, token: &str) -> Result<()> {
     Ok(())
 }
 
+/// Ends every session of `user_id` except the one of `keep` (e.g. after a password change:
+/// whoever else was signed in with the old password is signed out).
+pub async fn end_all_but(db: &Db, user_id: i64, keep: Option<&str>) -> Result<()> {
+    let keep = keep.map(hash_token).unwrap_or_default();
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(user_id).bind(keep).execute(&db.pool).await?;
+    Ok(())
+}
+
 /// The session token from a request's `Cookie` headers.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     headers

@@ -6,11 +6,12 @@ use super::service;
 use super::{MeasurementSet, NewSet, SetChanges, SetPage};
 use crate::error::Problem;
 use crate::measurements::{Unit, CATALOGUE, MAX_DEG, MAX_MM};
-use crate::server::api::{ApiBody, ApiJson, ApiPath, ApiQuery};
+use crate::server::api::{ApiBody, ApiJson, ApiPath, ApiQuery, Format, FormatParams};
 use crate::server::auth::Principal;
 use crate::server::{AppState, Result};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -22,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sets, create_set))
         .routes(routes!(get_set, update_set, delete_set))
         .routes(routes!(clone_set))
+        .routes(routes!(public_set))
 }
 
 impl ApiBody for NewSet {
@@ -76,11 +78,11 @@ pub async fn catalogue() -> Json<Vec<CatalogueEntry>> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
-    /// Only sets whose name contains this text (ignoring case).
+    /// Only those whose name contains this text (ignoring case).
     pub q: Option<String>,
-    /// Sets per page, 1–200 (default 50).
+    /// How many per page, 1–200 (default 50).
     pub limit: Option<i64>,
-    /// Sets to skip (default 0).
+    /// How many to skip (default 0).
     pub offset: Option<i64>,
 }
 
@@ -188,4 +190,27 @@ pub async fn delete_set(State(state): State<AppState>, principal: Principal, Api
 )]
 pub async fn clone_set(State(state): State<AppState>, principal: Principal, ApiPath(id): ApiPath<i64>) -> Result<(StatusCode, Json<MeasurementSet>)> {
     Ok((StatusCode::CREATED, Json(service::clone(&state, &principal, id).await?)))
+}
+
+/// A public measurement set, for anyone (no key needed).
+///
+/// JSON by default; YAML with `Accept: application/yaml` or `?format=yaml`. A private set
+/// answers `not_found`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/sets/{id}",
+    tag = "public",
+    security(()),
+    params(("id" = i64, Path, description = "The set's id"), FormatParams),
+    responses(
+        (status = OK, description = "The set", content(
+            (MeasurementSet = "application/json"),
+            (MeasurementSet = "application/yaml", example = "id: 42\nname: Me, autumn 2026\nnotes: ''\nimperial: false\npublic: true\nmeasurements:\n  hips: 980.0\n  waist: 720.0\ncreated_at: 2026-11-22T14:00:00Z\nupdated_at: 2026-11-22T14:00:00Z\n"),
+        )),
+        (status = NOT_FOUND, description = "`not_found`: no public set with this id", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: an unknown `format`", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn public_set(State(state): State<AppState>, ApiPath(id): ApiPath<i64>, format: Format) -> Result<Response> {
+    format.reply(&service::get_public(&state, id).await?)
 }

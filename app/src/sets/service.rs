@@ -29,7 +29,7 @@ macro_rules! set_columns {
 }
 
 #[derive(Debug, FromRow)]
-struct SetRow {
+pub(crate) struct SetRow {
     id: i64,
     name: String,
     notes: String,
@@ -41,7 +41,7 @@ struct SetRow {
 }
 
 impl SetRow {
-    fn view(self) -> Result<MeasurementSet> {
+    pub(crate) fn view(self) -> Result<MeasurementSet> {
         let measurements: BTreeMap<String, f64> = serde_json::from_str(&self.measurements)
             .map_err(|e| Error::internal(format!("set {} holds unreadable measurements: {e}", self.id)))?;
         Ok(MeasurementSet {
@@ -61,13 +61,13 @@ fn not_found(id: i64) -> Error {
     Error::new(ErrorCode::NotFound, format!("No measurement set {id} that you can see."))
 }
 
-/// Name and notes rules, shared by create and update.
-fn text_problems(name: Option<&str>, notes: Option<&str>) -> Vec<FieldError> {
+/// Name and notes rules, shared by create and update (and by patterns and curated sets).
+pub(crate) fn text_problems(name: Option<&str>, notes: Option<&str>) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Some(name) = name {
         let len = name.trim().chars().count();
         if len == 0 {
-            errors.push(FieldError::new("name", "Give the set a name, e.g. whose measurements they are."));
+            errors.push(FieldError::new("name", "Give it a name."));
         } else if len > NAME_MAX {
             errors.push(FieldError::new("name", format!("Use at most {NAME_MAX} characters.")));
         }
@@ -78,7 +78,8 @@ fn text_problems(name: Option<&str>, notes: Option<&str>) -> Vec<FieldError> {
     errors
 }
 
-fn check(errors: Vec<FieldError>) -> Result<()> {
+/// `Ok` when there are no problems, else one 422 listing them all.
+pub(crate) fn check(errors: Vec<FieldError>) -> Result<()> {
     if errors.is_empty() {
         Ok(())
     } else {
@@ -86,14 +87,29 @@ fn check(errors: Vec<FieldError>) -> Result<()> {
     }
 }
 
+/// Problems with measurement values sent in a create or a change (`null` clears one).
+pub(crate) fn measurement_problems(values: Option<&BTreeMap<String, Option<f64>>>) -> Vec<FieldError> {
+    values.map(|v| measurements::problems(v.iter().map(|(k, v)| (k.as_str(), *v)))).unwrap_or_default()
+}
+
+/// Merges checked measurement changes into `stored`: a value sets, `null` clears.
+pub(crate) fn merge(stored: &mut BTreeMap<String, f64>, changes: BTreeMap<String, Option<f64>>) {
+    for (name, value) in changes {
+        match value {
+            Some(v) => stored.insert(name, v),
+            None => stored.remove(&name),
+        };
+    }
+}
+
 /// Creates a set owned by the caller. Nothing is stored when any part is invalid.
 pub async fn create(state: &AppState, principal: &Principal, new: NewSet) -> Result<MeasurementSet> {
     principal.require(WRITE_OWN)?;
     let mut errors = text_problems(Some(&new.name), new.notes.as_deref());
-    let values = new.measurements.unwrap_or_default();
-    errors.extend(measurements::problems(values.iter().map(|(k, v)| (k.as_str(), *v))));
+    errors.extend(measurement_problems(new.measurements.as_ref()));
     check(errors)?;
-    let kept: BTreeMap<String, f64> = values.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+    let mut kept = BTreeMap::new();
+    merge(&mut kept, new.measurements.unwrap_or_default());
     let (name, notes) = (new.name.trim().to_owned(), new.notes.unwrap_or_default());
     let (imperial, public) = (new.imperial.unwrap_or(false), new.public.unwrap_or(false));
     let t = now();
@@ -175,29 +191,36 @@ pub fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+impl ListQuery {
+    /// The `LIKE` pattern, limit and offset of a valid listing request; every bad parameter
+    /// named otherwise.
+    pub fn checked(&self) -> Result<(String, i64, i64)> {
+        let (limit, offset) = (self.limit.unwrap_or(50), self.offset.unwrap_or(0));
+        let mut errors = Vec::new();
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > SEARCH_MAX) {
+            errors.push(FieldError::new("q", format!("Search with at most {SEARCH_MAX} characters.")));
+        }
+        if !(1..=PAGE_MAX).contains(&limit) {
+            errors.push(FieldError::new("limit", format!("Use a limit from 1 to {PAGE_MAX}.")));
+        }
+        if offset < 0 {
+            errors.push(FieldError::new("offset", "Use an offset of 0 or more."));
+        }
+        check(errors)?;
+        Ok((contains_pattern(self.q.as_deref().unwrap_or("")), limit, offset))
+    }
+}
+
 /// The caller's own sets, newest first, one page at a time; `q` narrows them by name.
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<SetPage> {
     principal.require(READ_OWN)?;
-    let limit = query.limit.unwrap_or(50);
-    let offset = query.offset.unwrap_or(0);
-    let mut errors = Vec::new();
-    if query.q.as_ref().is_some_and(|q| q.chars().count() > SEARCH_MAX) {
-        errors.push(FieldError::new("q", format!("Search with at most {SEARCH_MAX} characters.")));
-    }
-    if !(1..=PAGE_MAX).contains(&limit) {
-        errors.push(FieldError::new("limit", format!("Use a limit from 1 to {PAGE_MAX}.")));
-    }
-    if offset < 0 {
-        errors.push(FieldError::new("offset", "Use an offset of 0 or more."));
-    }
-    check(errors)?;
+    let (pattern, limit, offset) = query.checked()?;
     let sql = concat!(
         "SELECT ",
         set_columns!(),
         " FROM measurement_sets s WHERE s.user_id = $1 AND LOWER(s.name) LIKE $2 ESCAPE '\\' \
          ORDER BY s.id DESC LIMIT $3 OFFSET $4"
     );
-    let pattern = contains_pattern(query.q.as_deref().unwrap_or(""));
     let rows = sqlx::query_as::<_, SetRow>(sql)
         .bind(principal.account.id)
         .bind(&pattern)
@@ -219,9 +242,7 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
 pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: SetChanges) -> Result<MeasurementSet> {
     let mut set = fetch(state, principal, id, WRITE_OWN, Others { level: WRITE_OTHERS, public: false }).await?;
     let mut errors = text_problems(changes.name.as_deref(), changes.notes.as_deref());
-    if let Some(values) = &changes.measurements {
-        errors.extend(measurements::problems(values.iter().map(|(k, v)| (k.as_str(), *v))));
-    }
+    errors.extend(measurement_problems(changes.measurements.as_ref()));
     check(errors)?;
     if let Some(name) = changes.name {
         set.name = name.trim().to_owned();
@@ -231,12 +252,7 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: S
     }
     set.imperial = changes.imperial.unwrap_or(set.imperial);
     set.public = changes.public.unwrap_or(set.public);
-    for (name, value) in changes.measurements.unwrap_or_default() {
-        match value {
-            Some(v) => set.measurements.insert(name, v),
-            None => set.measurements.remove(&name),
-        };
-    }
+    merge(&mut set.measurements, changes.measurements.unwrap_or_default());
     let t = now();
     sqlx::query(
         "UPDATE measurement_sets SET name = $1, notes = $2, imperial = $3, public = $4, measurements = $5, updated_at = $6 \
@@ -287,4 +303,32 @@ pub async fn clone(state: &AppState, principal: &Principal, id: i64) -> Result<M
         measurements: Some(source.measurements.into_iter().map(|(k, v)| (k, Some(v))).collect()),
     };
     create(state, principal, copy).await
+}
+
+/// A public set, for anyone (no caller): the public read route.
+pub async fn get_public(state: &AppState, id: i64) -> Result<MeasurementSet> {
+    let sql = concat!("SELECT ", set_columns!(), " FROM measurement_sets s WHERE s.id = $1 AND s.public = 1");
+    sqlx::query_as::<_, SetRow>(sql)
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No public measurement set {id}.")))?
+        .view()
+}
+
+/// Whether `owner` may link set `set_id` to a pattern: their own set, or a public one.
+pub async fn linkable(state: &AppState, owner: i64, set_id: i64) -> Result<bool> {
+    let found = sqlx::query("SELECT 1 AS ok FROM measurement_sets WHERE id = $1 AND (user_id = $2 OR public = 1)")
+        .bind(set_id)
+        .bind(owner)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Every set of `user_id`, oldest first (for the account export).
+pub async fn all_of(state: &AppState, user_id: i64) -> Result<Vec<MeasurementSet>> {
+    let sql = concat!("SELECT ", set_columns!(), " FROM measurement_sets s WHERE s.user_id = $1 ORDER BY s.id");
+    let rows = sqlx::query_as::<_, SetRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
+    rows.into_iter().map(SetRow::view).collect()
 }
