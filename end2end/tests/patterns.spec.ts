@@ -40,21 +40,29 @@ test('a pattern is created, edited and shared from the browser', async ({ page, 
   // The design is fixed once created.
   await expect(form.getByLabel('Design')).toBeDisabled();
 
-  // Unsaved edits: the browser asks before a reload throws them away.
-  await form.getByLabel('Notes').fill('linen, short sleeves');
+  // Unsaved edits: the browser asks before a reload throws them away (here the person
+  // chooses to leave, and the edit is gone).
+  await form.getByLabel('Notes').fill('cotton');
   await expect(page.getByTestId('dirty-note')).toHaveText('Unsaved changes');
   const dialog = page.waitForEvent('dialog');
   const reload = page.reload();
   const asked = await dialog;
   expect(asked.type()).toBe('beforeunload');
-  await asked.dismiss();
-  await reload.catch(() => undefined);
-  await expect(form.getByLabel('Notes')).toHaveValue('linen, short sleeves');
+  await asked.accept();
+  await reload;
+  await waitForHydration(page);
+  await expect(form.getByLabel('Notes')).toHaveValue('');
+  await form.getByLabel('Notes').fill('linen, short sleeves');
 
   // Make it public and save; the share link is shown and works without an account.
   await form.getByLabel(/^Public/).check();
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('dirty-note')).toBeEmpty();
+  // Saved: a reload now asks nothing.
+  page.on('dialog', (d) => { throw new Error(`unexpected ${d.type()} dialog after saving`); });
+  await page.reload();
+  await waitForHydration(page);
+  await expect(form.getByLabel('Notes')).toHaveValue('linen, short sleeves');
   const shareUrl = await page.getByTestId('share-url').getAttribute('href');
   expect(shareUrl).toBe(`${baseURL}/api/v1/public/patterns/${id}`);
   const anonymous = await playwright.request.newContext();

@@ -224,14 +224,27 @@ pub fn ShareLink(path: String) -> impl IntoView {
     }
 }
 
-/// This server's origin as the browser sees it (e.g. `http://127.0.0.1:3000`); empty while
-/// rendering on the server, where links then stay relative until hydration.
+/// This server's origin as the browser sees it (e.g. `http://127.0.0.1:3000`): on the
+/// server from `TAPELINE_PUBLIC_URL` or the request's `Host`, so that links render whole
+/// before hydration too.
 pub fn origin() -> String {
     #[cfg(feature = "hydrate")]
     {
         window().location().origin().unwrap_or_default()
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(feature = "ssr")]
+    {
+        let (Some(state), Some(parts)) = (use_context::<crate::server::AppState>(), use_context::<http::request::Parts>()) else {
+            return String::new();
+        };
+        if let Some(url) = &state.config.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        let scheme = if crate::server::session::is_https(&state.config, &parts.headers) { "https" } else { "http" };
+        format!("{scheme}://{host}")
+    }
+    #[cfg(not(any(feature = "hydrate", feature = "ssr")))]
     {
         String::new()
     }
