@@ -52,6 +52,15 @@ async fn every_documented_operation_is_served_and_documented_in_full() {
                 continue;
             };
             operations += 1;
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                if path.contains(&format!("{{{name}}}")) {
+                    assert_eq!((param["in"].as_str(), param["required"].as_bool()), (Some("path"), Some(true)), "{method} {path} {name}");
+                } else {
+                    assert_eq!(param["in"], "query", "{method} {path}: {name} is a query parameter");
+                    assert_ne!(param["required"], true, "{method} {path}: {name} is optional");
+                }
+            }
             assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path} has no summary");
             assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has no tag");
             let res = app.api(&method.to_uppercase(), &concrete, Auth::None, None).await;

@@ -139,6 +139,7 @@ pub async fn get_key(State(state): State<AppState>, principal: Principal, Path(i
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeParams {
     /// Why (required when an admin revokes someone else's key; recorded in their audit log).

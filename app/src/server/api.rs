@@ -236,6 +236,7 @@ pub enum Format {
 
 /// `?format=` of a public read.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FormatParams {
     /// `json` (the default) or `yaml`. Takes precedence over the `Accept` header.

@@ -76,6 +76,7 @@ pub async fn catalogue() -> Json<Vec<CatalogueEntry>> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// Only those whose name contains this text (ignoring case).
