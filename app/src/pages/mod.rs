@@ -4,11 +4,13 @@ mod account;
 mod auth;
 mod home;
 mod keys;
+mod sets;
 
 pub use account::Account;
 pub use auth::{Login, Signup};
 pub use home::{ErrorCodes, Home, NotFound};
 pub use keys::ApiKeys;
+pub use sets::{EditSetPage, NewSetPage, SetsPage};
 
 use crate::accounts::{current_account, AccountView, Logout};
 use crate::error::Problem;
@@ -49,6 +51,7 @@ pub fn Header() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match session.account.await {
                             Ok(Some(account)) => view! {
+                                <A href="/sets">"Sets"</A>
                                 <A href="/account/keys">"API keys"</A>
                                 <span class="nav-user">{account.username}</span>
                                 <ActionForm action=session.logout attr:class="nav-form">
@@ -140,4 +143,37 @@ pub fn format_date(unix: i64) -> String {
         .ok()
         .and_then(|d| d.format(&format).ok())
         .unwrap_or_default()
+}
+
+/// Formats an RFC 3339 timestamp as a calendar date, e.g. "22 November 2026".
+pub fn format_day(rfc3339: &str) -> String {
+    parse_time(rfc3339).map(|t| format_date(t.unix_timestamp())).unwrap_or_default()
+}
+
+pub fn parse_time(rfc3339: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// This server's origin as the browser sees it (e.g. `http://127.0.0.1:3000`); empty
+/// while rendering on the server.
+pub fn origin() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        window().location().origin().unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}
+
+/// Puts `text` on the clipboard, then says in `copied` whether that worked (browser only).
+pub fn copy_to_clipboard(text: String, copied: RwSignal<Option<bool>>) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        let promise = window().navigator().clipboard().write_text(&text);
+        copied.set(Some(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()));
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (text, copied);
 }
