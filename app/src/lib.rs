@@ -77,6 +77,11 @@ fn Layout() -> impl IntoView {
                 // A visitor gets a real redirect to /login.
                 <Route path=path!("/account") view=pages::Account ssr=SsrMode::Async />
                 <Route path=path!("/account/keys") view=pages::ApiKeys ssr=SsrMode::Async />
+                // Visitors are redirected to /login. `/sets/new` before `/sets/:id`: the first
+                // match wins.
+                <Route path=path!("/sets") view=pages::SetsPage ssr=SsrMode::Async />
+                <Route path=path!("/sets/new") view=pages::NewSetPage ssr=SsrMode::Async />
+                <Route path=path!("/sets/:id") view=pages::EditSetPage ssr=SsrMode::Async />
                 <Route path=path!("/patterns") view=pages::Patterns ssr=SsrMode::Async />
                 <Route path=path!("/patterns/new") view=pages::PatternEditor ssr=SsrMode::Async />
                 <Route path=path!("/patterns/:id") view=pages::PatternEditor ssr=SsrMode::Async />

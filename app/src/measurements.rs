@@ -130,6 +130,106 @@ pub fn problems<'a>(values: impl IntoIterator<Item = (&'a str, Option<f64>)>) ->
     errors
 }
 
+/// The editor's sections: every catalogue name in exactly one, in the order a person
+/// measures (circumferences first, then lengths).
+pub const GROUPS: [(&str, &[&str]); 6] = [
+    ("Head, neck & shoulders", &["head", "neck", "shoulderSlope", "shoulderToShoulder"]),
+    ("Chest & bust", &["chest", "highBust", "highBustFront", "bustFront", "bustSpan", "bustPointToUnderbust", "underbust"]),
+    ("Waist & hips", &["waist", "waistBack", "hips", "seat", "seatBack"]),
+    ("Arms", &["biceps", "wrist", "shoulderToElbow", "shoulderToWrist"]),
+    ("Legs", &["upperLeg", "knee", "ankle", "heel", "inseam", "crossSeam", "crossSeamFront", "crotchDepth"]),
+    (
+        "Lengths & heights",
+        &[
+            "hpsToBust",
+            "hpsToWaistBack",
+            "hpsToWaistFront",
+            "waistToArmpit",
+            "waistToUnderbust",
+            "waistToHips",
+            "waistToSeat",
+            "waistToUpperLeg",
+            "waistToKnee",
+            "waistToFloor",
+        ],
+    ),
+];
+
+/// The unit a person sees and types lengths in. Storage is always millimetres; degrees
+/// (`shoulderSlope`) are degrees in either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisplayUnit {
+    Mm,
+    In,
+}
+
+pub const MM_PER_INCH: f64 = 25.4;
+
+impl DisplayUnit {
+    /// The unit a set's `imperial` preference starts the editor in.
+    pub fn preferred(imperial: bool) -> Self {
+        if imperial {
+            DisplayUnit::In
+        } else {
+            DisplayUnit::Mm
+        }
+    }
+
+    /// What a value of `m` is written in, e.g. `"in"`.
+    pub fn label(self, m: &Measurement) -> &'static str {
+        match (m.unit, self) {
+            (Unit::Deg, _) => "°",
+            (Unit::Mm, DisplayUnit::Mm) => "mm",
+            (Unit::Mm, DisplayUnit::In) => "in",
+        }
+    }
+}
+
+/// Rounds to what is stored: 0.1 mm (0.1 degree for `shoulderSlope`).
+pub fn round_stored(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+/// A value as typed in `shown` → the value stored: inches ×25.4; then rounded to 0.1.
+pub fn to_stored(m: &Measurement, typed: f64, shown: DisplayUnit) -> f64 {
+    match (m.unit, shown) {
+        (Unit::Mm, DisplayUnit::In) => round_stored(typed * MM_PER_INCH),
+        _ => round_stored(typed),
+    }
+}
+
+/// A stored value as shown in `shown`: millimetres and degrees to 0.1, inches to 0.01,
+/// without trailing zeros (`720`, `720.5`, `28.35`).
+pub fn format_shown(m: &Measurement, stored: f64, shown: DisplayUnit) -> String {
+    let text = match (m.unit, shown) {
+        (Unit::Mm, DisplayUnit::In) => format!("{:.2}", stored / MM_PER_INCH),
+        _ => format!("{:.1}", stored),
+    };
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Reads a value typed in `shown`: empty clears it (`Ok(None)`), a number becomes the
+/// value to store, anything else says what is wrong (the catalogue's own value rules).
+pub fn parse_shown(m: &Measurement, text: &str, shown: DisplayUnit) -> Result<Option<f64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let typed: f64 = text
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| match shown.label(m) {
+            "in" => "Enter a number of inches, e.g. 28.5.".to_owned(),
+            "mm" => "Enter a number of millimetres, e.g. 720.5.".to_owned(),
+            _ => "Enter a number of degrees, e.g. 13.".to_owned(),
+        })?;
+    let stored = to_stored(m, typed, shown);
+    match value_problem(m, stored) {
+        Some(problem) => Err(problem),
+        None => Ok(Some(stored)),
+    }
+}
+
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
@@ -186,6 +286,73 @@ mod tests {
         }
         assert_eq!(value_problem(slope, 13.0), None);
         assert!(value_problem(slope, 91.0).is_some());
+    }
+
+    #[test]
+    fn every_measurement_is_in_exactly_one_group() {
+        let mut seen: Vec<&str> = GROUPS.iter().flat_map(|(_, names)| names.iter().copied()).collect();
+        for name in &seen {
+            assert!(find(name).is_some(), "{name} is not in the catalogue");
+        }
+        let listed = seen.len();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), listed, "a name is in two groups");
+        assert_eq!(seen.len(), CATALOGUE.len(), "a catalogue name is in no group");
+    }
+
+    #[test]
+    fn inches_convert_to_tenths_of_a_millimetre() {
+        let waist = find("waist").unwrap();
+        let cases = [(30.0, 762.0), (28.35, 720.1), (1.0, 25.4), (0.01, 0.3), (33.333, 846.7)];
+        for (inches, mm) in cases {
+            assert_eq!(to_stored(waist, inches, DisplayUnit::In), mm, "{inches} in");
+        }
+        assert_eq!(to_stored(waist, 720.46, DisplayUnit::Mm), 720.5);
+        assert_eq!(to_stored(waist, 720.44, DisplayUnit::Mm), 720.4);
+        let slope = find("shoulderSlope").unwrap();
+        assert_eq!(to_stored(slope, 13.0, DisplayUnit::In), 13.0, "degrees are degrees in both modes");
+        assert_eq!(to_stored(slope, 12.96, DisplayUnit::Mm), 13.0);
+    }
+
+    #[test]
+    fn values_are_shown_to_a_tenth_of_a_mm_or_a_hundredth_of_an_inch() {
+        let waist = find("waist").unwrap();
+        let slope = find("shoulderSlope").unwrap();
+        assert_eq!(format_shown(waist, 720.0, DisplayUnit::Mm), "720");
+        assert_eq!(format_shown(waist, 720.5, DisplayUnit::Mm), "720.5");
+        assert_eq!(format_shown(waist, 720.0, DisplayUnit::In), "28.35");
+        assert_eq!(format_shown(waist, 762.0, DisplayUnit::In), "30");
+        assert_eq!(format_shown(waist, 723.9, DisplayUnit::In), "28.5");
+        assert_eq!(format_shown(slope, 13.0, DisplayUnit::In), "13");
+        assert_eq!(format_shown(slope, 12.5, DisplayUnit::In), "12.5");
+        assert_eq!((DisplayUnit::In.label(waist), DisplayUnit::Mm.label(waist), DisplayUnit::In.label(slope)), ("in", "mm", "°"));
+    }
+
+    #[test]
+    fn a_stored_value_survives_being_shown_in_mm() {
+        // Every tenth of a millimetre up to 5 m reads back as itself when shown in mm.
+        let waist = find("waist").unwrap();
+        for tenths in 1..=50_000 {
+            let stored = tenths as f64 / 10.0;
+            let shown = format_shown(waist, stored, DisplayUnit::Mm);
+            assert_eq!(parse_shown(waist, &shown, DisplayUnit::Mm), Ok(Some(stored)), "{stored}");
+        }
+    }
+
+    #[test]
+    fn typed_values_are_parsed_checked_and_cleared() {
+        let waist = find("waist").unwrap();
+        assert_eq!(parse_shown(waist, "", DisplayUnit::In), Ok(None));
+        assert_eq!(parse_shown(waist, "  ", DisplayUnit::Mm), Ok(None));
+        assert_eq!(parse_shown(waist, " 30 ", DisplayUnit::In), Ok(Some(762.0)));
+        assert_eq!(parse_shown(waist, "720,5", DisplayUnit::Mm), Ok(Some(720.5)));
+        assert_eq!(parse_shown(waist, "abc", DisplayUnit::In), Err("Enter a number of inches, e.g. 28.5.".to_owned()));
+        assert!(parse_shown(waist, "-3", DisplayUnit::Mm).is_err());
+        assert!(parse_shown(waist, "0.01", DisplayUnit::Mm).is_err(), "rounds to 0 mm");
+        assert!(parse_shown(waist, "NaN", DisplayUnit::Mm).is_err());
+        assert!(parse_shown(waist, "200", DisplayUnit::In).is_err(), "5080 mm is more than 5 m");
+        assert_eq!(parse_shown(waist, "196.85", DisplayUnit::In), Ok(Some(5000.0)));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Every rule is the service's: the level list is what the server says this person may
 //! grant, and errors from the service appear next to the field they concern.
 
-use super::{problem_of, FormError};
+use super::{copy_to_clipboard, format_day, origin, parse_time, problem_of, FormError};
 use crate::apikeys::{key_options, list_keys, ApiKey, CreateKey, CreatedKey, NewKeyChoices, RevokeKey};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -236,16 +236,7 @@ fn NewToken(created: Signal<Option<CreatedKey>>) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
     let token = move || created.get().map(|c| c.token).unwrap_or_default();
     let curl = move || format!("curl -H \"Authorization: Bearer {}\" {}/api/v1/whoami", token(), origin());
-    let copy = move |_| {
-        let text = token();
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            let promise = window().navigator().clipboard().write_text(&text);
-            copied.set(Some(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()));
-        });
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (text, copied);
-    };
+    let copy = move |_| copy_to_clipboard(token(), copied);
     view! {
         <div class="token-panel" role="status" data-testid="new-token-panel">
             <h2>{move || format!("Your new key “{}”", created.get().map(|c| c.key.name).unwrap_or_default())}</h2>
@@ -267,22 +258,6 @@ fn NewToken(created: Signal<Option<CreatedKey>>) -> impl IntoView {
     }
 }
 
-/// This server's origin as the browser sees it (e.g. `http://127.0.0.1:3000`).
-fn origin() -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        window().location().origin().unwrap_or_default()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        String::new()
-    }
-}
-
-fn parse(rfc3339: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()
-}
-
 fn now_utc() -> time::OffsetDateTime {
     #[cfg(feature = "hydrate")]
     {
@@ -297,7 +272,7 @@ fn now_utc() -> time::OffsetDateTime {
 
 /// Whole days from now until `rfc3339` (negative once past).
 fn days_until(rfc3339: &str) -> Option<i64> {
-    parse(rfc3339).map(|t| (t - now_utc()).whole_days())
+    parse_time(rfc3339).map(|t| (t - now_utc()).whole_days())
 }
 
 fn date_in_days(days: i64) -> String {
@@ -309,11 +284,7 @@ fn iso_date_in_days(days: i64) -> String {
     (now_utc() + time::Duration::days(days)).date().format(&format).unwrap_or_default()
 }
 
-fn format_day(rfc3339: &str) -> String {
-    parse(rfc3339).map(|t| super::format_date(t.unix_timestamp())).unwrap_or_default()
-}
-
 fn format_moment(rfc3339: &str) -> String {
     let format = time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
-    parse(rfc3339).and_then(|t| t.format(&format).ok()).unwrap_or_default()
+    parse_time(rfc3339).and_then(|t| t.format(&format).ok()).unwrap_or_default()
 }

@@ -6,6 +6,7 @@ mod curated;
 mod home;
 mod keys;
 mod patterns;
+mod sets;
 
 pub use account::Account;
 pub use auth::{Login, Signup};
@@ -13,6 +14,7 @@ pub use curated::Curated;
 pub use home::{ErrorCodes, Home, NotFound};
 pub use keys::ApiKeys;
 pub use patterns::{PatternEditor, Patterns};
+pub use sets::{EditSetPage, NewSetPage, SetsPage};
 
 use crate::accounts::{current_account, AccountView, Logout};
 use crate::error::Problem;
@@ -53,6 +55,7 @@ pub fn Header() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match session.account.await {
                             Ok(Some(account)) => view! {
+                                <A href="/sets">"Sets"</A>
                                 <A href="/patterns">"Patterns"</A>
                                 <A href="/curated">"Reference sets"</A>
                                 <A href="/account/keys">"API keys"</A>
@@ -149,40 +152,59 @@ pub fn format_date(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Warns before unsaved edits are lost: the browser's own "Leave site?" prompt on reload or
-/// close, and a confirmation before following any link on the page (the header's
-/// navigation included) while `dirty` holds.
+/// Formats an RFC 3339 timestamp as a calendar date, e.g. "22 November 2026".
+pub fn format_day(rfc3339: &str) -> String {
+    parse_time(rfc3339).map(|t| format_date(t.unix_timestamp())).unwrap_or_default()
+}
+
+pub fn parse_time(rfc3339: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// While `dirty`: warns before the page is left — closed or reloaded (`beforeunload`), or
+/// left through a link in the app (`window.confirm`, best effort: programmatic navigation
+/// and the browser's back button are not covered).
 pub fn unsaved_changes_warning(dirty: Signal<bool>) {
+    let unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if dirty.try_get_untracked().unwrap_or(false) {
+            ev.prevent_default();
+            ev.set_return_value("You have unsaved changes.");
+        }
+    });
+    on_cleanup(move || unload.remove());
+
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::{closure::Closure, JsCast};
-        let unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
-            if dirty.get_untracked() {
-                ev.prevent_default();
-                ev.set_return_value("You have unsaved changes.");
+        use leptos::web_sys::{Element, HtmlAnchorElement, MouseEvent};
+        // Capture phase on the document: runs before the router's own click handler, which
+        // leaves a click alone once its default is prevented.
+        let on_click = Closure::<dyn Fn(MouseEvent)>::new(move |ev: MouseEvent| {
+            if !dirty.try_get_untracked().unwrap_or(false) || ev.default_prevented() {
+                return;
             }
-        });
-        // Capturing, so it runs before the router turns the click into a navigation.
-        let on_click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |ev: web_sys::MouseEvent| {
-            let on_link = ev
+            let link = ev
                 .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|t| t.dyn_into::<Element>().ok())
                 .and_then(|el| el.closest("a[href]").ok().flatten())
-                .is_some();
-            if on_link && dirty.get_untracked() && !window().confirm_with_message("You have unsaved changes. Leave this page anyway?").unwrap_or(true) {
-                ev.prevent_default();
-                ev.stop_immediate_propagation();
+                .and_then(|el| el.dyn_into::<HtmlAnchorElement>().ok());
+            let Some(link) = link else { return };
+            if !link.target().is_empty() {
+                return;
             }
-        });
-        let _ = window().add_event_listener_with_callback_and_bool("click", on_click.as_ref().unchecked_ref(), true);
-        let callback = send_wrapper::SendWrapper::new(on_click);
+            let leave = window().confirm_with_message("You have unsaved changes. Leave this page and lose them?").unwrap_or(true);
+            if !leave {
+                ev.prevent_default();
+                ev.stop_propagation();
+            }
+        })
+        .into_js_value();
+        let _ = document().add_event_listener_with_callback_and_bool("click", on_click.unchecked_ref(), true);
+        let on_click = send_wrapper::SendWrapper::new(on_click);
         on_cleanup(move || {
-            unload.remove();
-            let _ = window().remove_event_listener_with_callback_and_bool("click", callback.as_ref().unchecked_ref(), true);
+            let _ = document().remove_event_listener_with_callback_and_bool("click", on_click.unchecked_ref(), true);
         });
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = dirty;
 }
 
 /// The public address of a shared set or pattern (`path`, e.g. `/api/v1/public/sets/4`),
@@ -193,16 +215,7 @@ pub fn ShareLink(path: String) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
     let copy = {
         let url = url.clone();
-        move |_| {
-            let text = url.clone();
-            #[cfg(feature = "hydrate")]
-            leptos::task::spawn_local(async move {
-                let promise = window().navigator().clipboard().write_text(&text);
-                copied.set(Some(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()));
-            });
-            #[cfg(not(feature = "hydrate"))]
-            let _ = (text, copied);
-        }
+        move |_| copy_to_clipboard(url.clone(), copied)
     };
     view! {
         <div class="share" data-testid="share-link">
@@ -248,4 +261,15 @@ pub fn origin() -> String {
     {
         String::new()
     }
+}
+
+/// Puts `text` on the clipboard, then says in `copied` whether that worked (browser only).
+pub fn copy_to_clipboard(text: String, copied: RwSignal<Option<bool>>) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        let promise = window().navigator().clipboard().write_text(&text);
+        copied.set(Some(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()));
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (text, copied);
 }

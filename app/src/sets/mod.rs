@@ -1,13 +1,17 @@
 //! Measurement sets: body measurements of one person, in millimetres (degrees for
 //! `shoulderSlope`), checked against the catalogue in [`crate::measurements`].
 //!
-//! Layering: the REST handlers ([`api`]) are thin; the rules and the SQL are in [`service`].
+//! Layering: the REST handlers ([`api`]) and the browser's server functions below are thin;
+//! the rules and the SQL are in [`service`].
 
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod service;
 
+use crate::error::Problem;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -34,7 +38,7 @@ pub struct MeasurementSet {
 }
 
 /// A new measurement set (`POST /api/v1/sets`).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewSet {
     /// 1–100 characters.
@@ -54,7 +58,7 @@ pub struct NewSet {
 
 /// Changes to a set (`PATCH /api/v1/sets/{id}`): fields given replace the stored ones;
 /// `measurements` merge into the stored ones, and `null` clears a measurement.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetChanges {
     pub name: Option<String>,
@@ -74,4 +78,80 @@ pub struct SetPage {
     pub total: i64,
     pub limit: i64,
     pub offset: i64,
+}
+
+// The browser's server functions. Each one: the session's principal, then the service.
+// Those that carry a measurements map take JSON (`null` must survive the trip: it clears).
+
+/// The signed-in person's sets, newest first (up to 200); `q` narrows them by name.
+#[server(prefix = "/ui", endpoint = "sets")]
+pub async fn list_sets(q: Option<String>) -> Result<SetPage, Problem> {
+    use crate::server::{auth, http};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        let query = service::ListQuery { q, limit: Some(service::PAGE_MAX), offset: None };
+        service::list(&state, &principal, query).await
+    })
+    .await
+}
+
+/// One set the signed-in person may read.
+#[server(prefix = "/ui", endpoint = "sets/get")]
+pub async fn get_set(id: i64) -> Result<MeasurementSet, Problem> {
+    use crate::server::{auth, http};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        service::get(&state, &principal, id).await
+    })
+    .await
+}
+
+/// Creates a set owned by the signed-in person.
+#[server(prefix = "/ui", endpoint = "sets/create", input = Json)]
+pub async fn create_set(set: NewSet) -> Result<MeasurementSet, Problem> {
+    use crate::server::{auth, http};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        service::create(&state, &principal, set).await
+    })
+    .await
+}
+
+/// Changes a set: given fields replace, `measurements` merge (`null` clears one).
+#[server(prefix = "/ui", endpoint = "sets/update", input = Json)]
+pub async fn update_set(id: i64, changes: SetChanges) -> Result<MeasurementSet, Problem> {
+    use crate::server::{auth, http};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        service::update(&state, &principal, id, changes).await
+    })
+    .await
+}
+
+/// Deletes one of the signed-in person's sets.
+#[server(prefix = "/ui", endpoint = "sets/delete")]
+pub async fn delete_set(id: i64) -> Result<(), Problem> {
+    use crate::server::{auth, http};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        service::delete(&state, &principal, id).await
+    })
+    .await
+}
+
+/// Copies a set the signed-in person may read into a new private set of their own.
+#[server(prefix = "/ui", endpoint = "sets/clone")]
+pub async fn clone_set(id: i64) -> Result<MeasurementSet, Problem> {
+    use crate::server::{auth, http};
+    let (state, parts) = http::context()?;
+    http::ui(async {
+        let principal = auth::session_principal(&state, &parts).await?;
+        service::clone(&state, &principal, id).await
+    })
+    .await
 }

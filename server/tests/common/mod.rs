@@ -308,3 +308,19 @@ impl TestApp {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&self.state.db.pool).await.unwrap();
     }
 }
+
+impl TestApp {
+    /// A same-site POST of a JSON-encoded server function (`input = Json`), as the hydrated
+    /// page's server-function client sends it.
+    pub async fn json_fn(&self, path: &str, body: serde_json::Value, cookie: Option<&str>) -> TestResponse {
+        let mut req = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, format!("http://{HOST}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("tapeline_session={c}"));
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap()).await
+    }
+}
