@@ -27,7 +27,7 @@ async function createSet(page: Page, baseURL: string, body: object): Promise<num
 async function signUpAndOpenSets(page: Page, prefix: string): Promise<void> {
   await signUp(page, uniqueUser(prefix));
   await waitForHydration(page);
-  await mainNav(page).getByRole('link', { name: 'Sets' }).click();
+  await mainNav(page).getByRole('link', { name: 'Sets', exact: true }).click();
   await expect(page).toHaveURL(/\/sets$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Measurement sets');
 }
@@ -218,7 +218,7 @@ test.describe('measurement sets', () => {
       dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       await dialog.dismiss();
     });
-    await mainNav(page).getByRole('link', { name: 'Sets' }).click();
+    await mainNav(page).getByRole('link', { name: 'Sets', exact: true }).click();
     await expect.poll(() => dialogs).toEqual(['confirm: You have unsaved changes. Leave this page and lose them?']);
     await expect(page).toHaveURL(new RegExp(`/sets/${id}$`));
     await expect(page.getByTestId('m-waist')).toHaveValue('701');
@@ -242,7 +242,7 @@ test.describe('measurement sets', () => {
     // Dirty again; "OK" on the link's confirm leaves.
     await page.getByTestId('m-waist').fill('702');
     page.once('dialog', (d) => d.accept());
-    await mainNav(page).getByRole('link', { name: 'Sets' }).click();
+    await mainNav(page).getByRole('link', { name: 'Sets', exact: true }).click();
     await expect(page).toHaveURL(/\/sets$/);
     expect(await measurementsOf(page.request, id)).toEqual({ waist: 700 });
   });
@@ -278,7 +278,7 @@ test.describe('measurement sets', () => {
     await page.getByTestId('m-waist').fill('28');
     await page.getByTestId('m-hips').fill('38');
     await page.getByTestId('save-set').click();
-    await expect(page.locator('#set-name-error')).toHaveText('Give the set a name, e.g. whose measurements they are.');
+    await expect(page.locator('#set-name-error')).toHaveText('Give it a name.');
     expect(sent).toHaveLength(1);
     await expect(page).toHaveURL(/\/sets\/new$/);
     await expect(page.locator('#m-waist-error')).toHaveText('');
@@ -320,6 +320,6 @@ test.describe('measurement sets', () => {
     const response = await page.goto('/sets');
     expect(response?.ok()).toBeTruthy();
     await expectSignedOutOnLogin(page);
-    await expect(mainNav(page).getByRole('link', { name: 'Sets' })).toHaveCount(0);
+    await expect(mainNav(page).getByRole('link', { name: 'Sets', exact: true })).toHaveCount(0);
   });
 });
