@@ -9,7 +9,7 @@
 pub mod cli;
 
 use anyhow::Context as _;
-use app::server::http::{api_not_found, healthz, refuse_cross_site, refuse_large_bodies};
+use app::server::http::{api_not_found, healthz, refuse_cross_site, refuse_large_bodies, server_fn_problem_status};
 use app::server::{db::redact_url, AppState, Config, Db};
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
@@ -97,33 +97,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(refuse_large_bodies))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// Gives a server function's refusal the status its problem document carries.
-///
-/// server_fn answers the errors it raises itself — arguments that cannot be read, before the
-/// function's body runs — with 500, whatever the problem says (its body is the
-/// `malformed_request` problem, status 400). Errors from the body already have their status
-/// (`server::http::ui`). Only `/ui/` responses with status 500 are looked at.
-async fn server_fn_problem_status(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    use axum::response::{IntoResponse, Response};
-    use http::StatusCode;
-    let ui = req.uri().path().starts_with(app::server::http::UI_PREFIX);
-    let res = next.run(req).await;
-    if !ui || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, app::server::api::BODY_LIMIT).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    if let Some(status) = serde_json::from_slice::<app::error::Problem>(&bytes)
-        .ok()
-        .and_then(|p| StatusCode::from_u16(p.status).ok())
-    {
-        parts.status = status;
-    }
-    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Everything `tapeline serve` needs to start.

@@ -87,6 +87,31 @@ pub async fn healthz(State(db): State<Db>) -> Response {
     }
 }
 
+/// Gives a server function's refusal the status its problem document carries.
+///
+/// server_fn answers the errors it raises itself — arguments that cannot be read, before the
+/// function's body runs — with 500, whatever the problem says (its body is the
+/// `malformed_request` problem, status 400). Errors from the body already have their status
+/// (`server::http::ui`). Only `/ui/` responses with status 500 are looked at.
+pub async fn server_fn_problem_status(req: Request, next: Next) -> Response {
+    let ui = req.uri().path().starts_with(UI_PREFIX);
+    let res = next.run(req).await;
+    if !ui || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, super::api::BODY_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Some(status) = serde_json::from_slice::<Problem>(&bytes)
+        .ok()
+        .and_then(|p| StatusCode::from_u16(p.status).ok())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// Unknown paths under `/api/`: a problem+json 404 rather than an HTML page.
 pub async fn api_not_found(req: Request) -> Response {
     problem_response(&Problem::new(ErrorCode::NotFound, format!("No API route at {}.", req.uri().path())))
