@@ -73,7 +73,7 @@ async fn expiry_defaults_and_bounds(app: TestApp) {
         assert_eq!(res.json()["code"], code, "{body}");
         assert_eq!(res.json()["field"], field, "{body}");
     }
-    let in_a_month = app::apikeys::service::rfc3339(now + 30 * 86_400);
+    let in_a_month = app::server::db::rfc3339(now + 30 * 86_400);
     let key = app.create_key(auth, json!({ "name": "dated", "expires_at": in_a_month })).await;
     assert_eq!(key.body["expires_at"], in_a_month);
     // Only the three successful keys exist.
@@ -142,7 +142,7 @@ async fn an_expired_key_is_refused_with_its_expiry(app: TestApp) {
         assert!(res.header("www-authenticate").is_some());
         let body = res.json();
         assert_eq!(body["code"], "key_expired");
-        assert_eq!(body["expired_at"], app::apikeys::service::rfc3339(past));
+        assert_eq!(body["expired_at"], app::server::db::rfc3339(past));
     }
     // Listed as expired, and the refused use is in the owner's audit log (once per hour).
     let list = app.api("GET", "/api/v1/apikeys", Auth::Session(&session), None).await.json();

@@ -38,7 +38,7 @@ impl Account {
             email: self.email.clone(),
             role: self.role.as_str().to_owned(),
             role_level: self.role.level(),
-            created_at: crate::apikeys::service::rfc3339(self.created_at),
+            created_at: crate::server::db::rfc3339(self.created_at),
         }
     }
 
@@ -340,13 +340,13 @@ pub async fn export(state: &AppState, principal: &Principal) -> Result<AccountEx
                 kind: r.try_get("kind")?,
                 key_id: r.try_get("key_id")?,
                 detail: r.try_get("detail")?,
-                at: crate::apikeys::service::rfc3339(r.try_get("created_at")?),
+                at: crate::server::db::rfc3339(r.try_get("created_at")?),
             })
         })
         .collect::<Result<_>>()?;
     Ok(AccountExport {
         format: "tapeline-export/1".to_owned(),
-        exported_at: crate::apikeys::service::rfc3339(now()),
+        exported_at: crate::server::db::rfc3339(now()),
         account: account.profile(),
         sets: crate::sets::service::all_of(state, account.id).await?,
         patterns: crate::patterns::service::all_of(state, account.id).await?,

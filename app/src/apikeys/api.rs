@@ -76,7 +76,7 @@ pub async fn whoami(principal: Principal) -> Json<Whoami> {
             id: k.id,
             name: k.name,
             level: k.level,
-            expires_at: service::rfc3339(k.expires_at),
+            expires_at: crate::server::db::rfc3339(k.expires_at),
         }),
     })
 }

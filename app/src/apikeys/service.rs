@@ -9,8 +9,8 @@ use crate::account_columns;
 use crate::accounts::service::Account;
 use crate::error::{ErrorCode, FieldError, Problem};
 use crate::levels::{self, check_create, effective_level, CreateRefusal, MAX_LEVEL};
-use crate::server::auth::{KeyAuth, Principal};
-use crate::server::db::now;
+use crate::server::auth::{BindScope, KeyAuth, Principal};
+use crate::server::db::{now, rfc3339};
 use crate::server::{AppState, Error, Result};
 use serde::Deserialize;
 use sqlx::{FromRow, Row};
@@ -72,14 +72,6 @@ impl NewKey {
         };
         Ok(NewKey { name, level: Some(level), expires_in, expires_at })
     }
-}
-
-/// Unix seconds as RFC 3339 (UTC, whole seconds).
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 #[derive(Debug, FromRow)]
@@ -310,9 +302,7 @@ pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<Ap
     let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.id = $1 AND (k.user_id = $2 OR $3 >= $4)");
     sqlx::query_as::<_, KeyRow>(sql)
         .bind(id)
-        .bind(principal.account.id)
-        .bind(principal.level as i64)
-        .bind(READ_OTHERS_LEVEL as i64)
+        .bind_scope(principal, READ_OTHERS_LEVEL)
         .fetch_optional(&state.db.pool)
         .await?
         .map(|row| row.view(state, now()))
@@ -329,9 +319,7 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
     // Owner or level-8 staff, checked in the query: anyone else finds nothing.
     let row = sqlx::query("SELECT user_id, revoked_at FROM api_keys WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
         .bind(id)
-        .bind(principal.account.id)
-        .bind(principal.level as i64)
-        .bind(MAX_LEVEL as i64)
+        .bind_scope(principal, MAX_LEVEL)
         .fetch_optional(&state.db.pool)
         .await?;
     let Some(row) = row else {

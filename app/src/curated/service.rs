@@ -39,8 +39,8 @@ impl CuratedRow {
             name: self.name,
             notes: self.notes,
             measurements,
-            created_at: crate::apikeys::service::rfc3339(self.created_at),
-            updated_at: crate::apikeys::service::rfc3339(self.updated_at),
+            created_at: crate::server::db::rfc3339(self.created_at),
+            updated_at: crate::server::db::rfc3339(self.updated_at),
         })
     }
 }
@@ -94,7 +94,7 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewCuratedSet)
     .fetch_one(&state.db.pool)
     .await?
     .try_get("id")?;
-    let stamp = crate::apikeys::service::rfc3339(t);
+    let stamp = crate::server::db::rfc3339(t);
     Ok(CuratedSet { id, name, notes, measurements, created_at: stamp.clone(), updated_at: stamp })
 }
 
@@ -124,7 +124,7 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: C
     if done.rows_affected() == 0 {
         return Err(not_found(id));
     }
-    set.updated_at = crate::apikeys::service::rfc3339(t);
+    set.updated_at = crate::server::db::rfc3339(t);
     Ok(set)
 }
 

@@ -7,7 +7,7 @@
 
 use super::{design_problem, settings_problem, NewPattern, Pattern, PatternChanges, PatternPage};
 use crate::error::{ErrorCode, FieldError};
-use crate::server::auth::Principal;
+use crate::server::auth::{BindScope, Principal};
 use crate::server::db::now;
 use crate::server::{AppState, Error, Result};
 use crate::sets::service::{check, linkable, text_problems, ListQuery};
@@ -50,8 +50,8 @@ impl PatternRow {
             settings,
             set_id: self.set_id,
             public: self.public != 0,
-            created_at: crate::apikeys::service::rfc3339(self.created_at),
-            updated_at: crate::apikeys::service::rfc3339(self.updated_at),
+            created_at: crate::server::db::rfc3339(self.created_at),
+            updated_at: crate::server::db::rfc3339(self.updated_at),
         })
     }
 }
@@ -109,7 +109,7 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewPattern) ->
     .fetch_one(&state.db.pool)
     .await?
     .try_get("id")?;
-    let stamp = crate::apikeys::service::rfc3339(t);
+    let stamp = crate::server::db::rfc3339(t);
     Ok(Pattern { id, name, notes, design: new.design, settings, set_id: new.set_id, public, created_at: stamp.clone(), updated_at: stamp })
 }
 
@@ -119,9 +119,7 @@ async fn fetch(state: &AppState, principal: &Principal, id: i64, own_level: u8, 
     let sql = concat!("SELECT ", pattern_columns!(), " FROM patterns p WHERE p.id = $1 AND (p.user_id = $2 OR $3 >= $4)");
     sqlx::query_as::<_, PatternRow>(sql)
         .bind(id)
-        .bind(principal.account.id)
-        .bind(principal.level as i64)
-        .bind(others_level as i64)
+        .bind_scope(principal, others_level)
         .fetch_optional(&state.db.pool)
         .await?
         .ok_or_else(|| not_found(id))
@@ -224,12 +222,10 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: P
     .bind(pattern.public as i64)
     .bind(t)
     .bind(id)
-    .bind(principal.account.id)
-    .bind(principal.level as i64)
-    .bind(WRITE_OTHERS as i64)
+    .bind_scope(principal, WRITE_OTHERS)
     .execute(&state.db.pool)
     .await?;
-    pattern.updated_at = crate::apikeys::service::rfc3339(t);
+    pattern.updated_at = crate::server::db::rfc3339(t);
     Ok(pattern)
 }
 
@@ -238,9 +234,7 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<
     principal.require(WRITE_OWN)?;
     let done = sqlx::query("DELETE FROM patterns WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
         .bind(id)
-        .bind(principal.account.id)
-        .bind(principal.level as i64)
-        .bind(WRITE_OTHERS as i64)
+        .bind_scope(principal, WRITE_OTHERS)
         .execute(&state.db.pool)
         .await?;
     if done.rows_affected() == 0 {

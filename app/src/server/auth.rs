@@ -64,6 +64,27 @@ impl Principal {
     }
 }
 
+/// Binds the three values of the owner-or-staff condition every query on a person's object
+/// carries — `(user_id = $a OR $b >= $c)` — in that order: the caller's account id, the level
+/// the caller acts at, and the staff level that reaches other people's objects.
+pub trait BindScope: Sized {
+    fn bind_scope(self, principal: &Principal, staff_level: u8) -> Self;
+}
+
+type AnyArguments = <sqlx::Any as sqlx::Database>::Arguments;
+
+impl BindScope for sqlx::query::Query<'_, sqlx::Any, AnyArguments> {
+    fn bind_scope(self, principal: &Principal, staff_level: u8) -> Self {
+        self.bind(principal.account.id).bind(principal.level as i64).bind(staff_level as i64)
+    }
+}
+
+impl<O> BindScope for sqlx::query::QueryAs<'_, sqlx::Any, O, AnyArguments> {
+    fn bind_scope(self, principal: &Principal, staff_level: u8) -> Self {
+        self.bind(principal.account.id).bind(principal.level as i64).bind(staff_level as i64)
+    }
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = Error;
 

@@ -104,6 +104,14 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// A stored timestamp (Unix seconds, UTC) as the API shows it: RFC 3339.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 /// The name of the unique constraint a failed statement violated, if that is why it failed.
 /// PostgreSQL names the constraint; SQLite names the column(s) in its message, so both are
 /// matched against the constraint names of the migrations (`<table>_<column>_key`).

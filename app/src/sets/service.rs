@@ -7,7 +7,7 @@
 use super::{MeasurementSet, NewSet, SetChanges, SetPage};
 use crate::error::{ErrorCode, FieldError};
 use crate::measurements;
-use crate::server::auth::Principal;
+use crate::server::auth::{BindScope, Principal};
 use crate::server::db::now;
 use crate::server::{AppState, Error, Result};
 use sqlx::{FromRow, Row};
@@ -51,8 +51,8 @@ impl SetRow {
             imperial: self.imperial != 0,
             public: self.public != 0,
             measurements,
-            created_at: crate::apikeys::service::rfc3339(self.created_at),
-            updated_at: crate::apikeys::service::rfc3339(self.updated_at),
+            created_at: crate::server::db::rfc3339(self.created_at),
+            updated_at: crate::server::db::rfc3339(self.updated_at),
         })
     }
 }
@@ -127,7 +127,7 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewSet) -> Res
     .fetch_one(&state.db.pool)
     .await?
     .try_get("id")?;
-    let stamp = crate::apikeys::service::rfc3339(t);
+    let stamp = crate::server::db::rfc3339(t);
     Ok(MeasurementSet { id, name, notes, imperial, public, measurements: kept, created_at: stamp.clone(), updated_at: stamp })
 }
 
@@ -150,9 +150,7 @@ async fn fetch(state: &AppState, principal: &Principal, id: i64, own_level: u8, 
     );
     sqlx::query_as::<_, SetRow>(sql)
         .bind(id)
-        .bind(principal.account.id)
-        .bind(principal.level as i64)
-        .bind(others.level as i64)
+        .bind_scope(principal, others.level)
         .bind(others.public as i64)
         .fetch_optional(&state.db.pool)
         .await?
@@ -265,12 +263,10 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: S
     .bind(serde_json::to_string(&set.measurements).expect("a map of numbers serializes"))
     .bind(t)
     .bind(id)
-    .bind(principal.account.id)
-    .bind(principal.level as i64)
-    .bind(WRITE_OTHERS as i64)
+    .bind_scope(principal, WRITE_OTHERS)
     .execute(&state.db.pool)
     .await?;
-    set.updated_at = crate::apikeys::service::rfc3339(t);
+    set.updated_at = crate::server::db::rfc3339(t);
     Ok(set)
 }
 
@@ -279,9 +275,7 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<
     principal.require(WRITE_OWN)?;
     let done = sqlx::query("DELETE FROM measurement_sets WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
         .bind(id)
-        .bind(principal.account.id)
-        .bind(principal.level as i64)
-        .bind(WRITE_OTHERS as i64)
+        .bind_scope(principal, WRITE_OTHERS)
         .execute(&state.db.pool)
         .await?;
     if done.rows_affected() == 0 {
