@@ -207,32 +207,32 @@ pub fn unsaved_changes_warning(dirty: Signal<bool>) {
     }
 }
 
-/// The public address of a shared set or pattern (`path`, e.g. `/api/v1/public/sets/4`),
-/// as JSON and as YAML, with a copy button.
+/// The public address of a shared set or pattern (`path`, e.g. `/api/v1/public/sets/4`), as
+/// JSON and as YAML, each with a Copy button. `what` names the thing ("set", "pattern").
 #[component]
-pub fn ShareLink(path: String) -> impl IntoView {
+pub fn ShareLink(path: String, what: &'static str) -> impl IntoView {
     let url = format!("{}{path}", origin());
+    let yaml = format!("{url}?format=yaml");
     let copied = RwSignal::new(None::<bool>);
-    let copy = {
-        let url = url.clone();
-        move |_| copy_to_clipboard(url.clone(), copied)
-    };
+    let copy = |text: String| move |_| copy_to_clipboard(text.clone(), copied);
     view! {
-        <div class="share" data-testid="share-link">
-            <h2>"Share"</h2>
-            <p>"Anyone with this link can read it, without an account or key:"</p>
+        <div class="share-panel" data-testid="share-panel">
+            <p><strong>{format!("This {what} is public.")}</strong> " Anyone with these links can read it, without signing in:"</p>
             <div class="token-row">
-                <a href=url.clone() data-testid="share-url"><code>{url.clone()}</code></a>
-                <button type="button" class="button small" on:click=copy data-testid="share-copy">"Copy link"</button>
-                <span class="muted" aria-live="polite">
-                    {move || match copied.get() {
-                        Some(true) => "Copied.",
-                        Some(false) => "Could not copy: select the link and copy it by hand.",
-                        None => "",
-                    }}
-                </span>
+                <a class="token" href=url.clone() target="_blank" rel="noopener" data-testid="share-url">{url.clone()}</a>
+                <button type="button" class="button small" data-testid="copy-share-url" on:click=copy(url)>"Copy"</button>
             </div>
-            <p class="hint">"As YAML: " <a href=format!("{url}?format=yaml")><code>{format!("{url}?format=yaml")}</code></a></p>
+            <div class="token-row">
+                <a class="token" href=yaml.clone() target="_blank" rel="noopener" data-testid="share-url-yaml">{yaml.clone()}</a>
+                <button type="button" class="button small" data-testid="copy-share-url-yaml" on:click=copy(yaml)>"Copy"</button>
+            </div>
+            <span class="muted" aria-live="polite" data-testid="copy-status">
+                {move || match copied.get() {
+                    Some(true) => "Copied to the clipboard.",
+                    Some(false) => "Could not copy: select the link and copy it by hand.",
+                    None => "",
+                }}
+            </span>
         </div>
     }
 }

@@ -263,7 +263,7 @@ fn PatternForm(pattern: Option<Pattern>, sets: Vec<SetChoice>) -> impl IntoView 
     .into_any();
     view! {
         {form}
-        {move || saved.get().filter(|p| p.public).map(|p| view! { <ShareLink path=format!("/api/v1/public/patterns/{}", p.id) /> })}
+        {move || saved.get().filter(|p| p.public).map(|p| view! { <ShareLink path=format!("/api/v1/public/patterns/{}", p.id) what="pattern" /> })}
         {id.map(|id| view! {
             <div class="danger-zone">
                 <button type="button" class="button danger small" on:click=move |_| confirming.set(true)>"Delete pattern"</button>

@@ -6,7 +6,7 @@
 //! in mm or inches, and sends only the values the person changed, so switching units never
 //! alters a stored value.
 
-use super::{copy_to_clipboard, format_day, origin, problem_of, use_session, FormError};
+use super::{format_day, problem_of, use_session, FormError, ShareLink};
 use crate::error::{ErrorCode, Problem};
 use crate::measurements::{self, format_shown, parse_shown, DisplayUnit, Measurement, GROUPS};
 use crate::sets::{get_set, list_sets, CloneSet, CreateSet, DeleteSet, MeasurementSet, NewSet, SetChanges, SetPage, UpdateSet};
@@ -585,36 +585,13 @@ fn MeasurementInput(entry: Entry, saved: RwSignal<MeasurementSet>, unit: RwSigna
 /// When the set is public: its public address (JSON, and YAML) with Copy buttons.
 #[component]
 fn SharePanel(id: i64, saved: RwSignal<MeasurementSet>, public: RwSignal<bool>) -> impl IntoView {
-    // The origin is known in the browser only: the server renders the path, hydration adds it.
-    let base = RwSignal::new(String::new());
-    Effect::new(move |_| base.set(origin()));
-    let url = move || format!("{}/api/v1/public/sets/{id}", base.get());
-    let yaml = move || format!("{}?format=yaml", url());
-    let copied = RwSignal::new(None::<bool>);
     let is_public = move || saved.with(|s| s.public);
     view! {
         <Show when=is_public>
-            <div class="share-panel" data-testid="share-panel">
-                <p><strong>"This set is public."</strong> " Anyone with these links can read it, without signing in:"</p>
-                <div class="token-row">
-                    <a class="token" href=url target="_blank" rel="noopener" data-testid="share-url">{url}</a>
-                    <button type="button" class="button small" data-testid="copy-share-url" on:click=move |_| copy_to_clipboard(url(), copied)>"Copy"</button>
-                </div>
-                <div class="token-row">
-                    <a class="token" href=yaml target="_blank" rel="noopener" data-testid="share-url-yaml">{yaml}</a>
-                    <button type="button" class="button small" data-testid="copy-share-url-yaml" on:click=move |_| copy_to_clipboard(yaml(), copied)>"Copy"</button>
-                </div>
-                <span class="muted" aria-live="polite" data-testid="copy-status">
-                    {move || match copied.get() {
-                        Some(true) => "Copied to the clipboard.",
-                        Some(false) => "Could not copy: select the link and copy it by hand.",
-                        None => "",
-                    }}
-                </span>
-                <Show when=move || !public.get()>
-                    <p class="hint">"Save to make it private again."</p>
-                </Show>
-            </div>
+            <ShareLink path=format!("/api/v1/public/sets/{id}") what="set" />
+            <Show when=move || !public.get()>
+                <p class="hint">"Save to make it private again."</p>
+            </Show>
         </Show>
         <Show when=move || !is_public() && public.get()>
             <p class="hint" data-testid="share-pending">"Save to make this set public and get its link."</p>
