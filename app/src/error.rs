@@ -6,7 +6,7 @@
 //! name of that field. This module is shared by the server and the WebAssembly front end, so
 //! the browser reads exactly what a script reads.
 //!
-//! Server-side failures are built with the `ssr`-only `crate::server::Error` and turned into a
+//! Server-side failures are built with the `ssr`-only `server::Error` and turned into a
 //! `Problem` at the edge; internals never reach this type.
 
 use serde::{Deserialize, Serialize};

@@ -1,22 +1,45 @@
 //! Tapeline's application crate: pages, shared types and `#[server]` functions, plus —
 //! behind the `ssr` feature — the service layer and server infrastructure they call.
 //!
-//! Layering: pages call server functions; server functions and the REST handlers call the
-//! resource services (`accounts::service`, …); services own the rules and the SQL.
+//! Dependencies point one way, from the top of this list to the bottom:
+//!
+//! - `pages` — the Leptos pages and their components;
+//! - `router`, `openapi` — the composition root: every REST route and the one document;
+//! - `export` — the account export, a leaf over every resource;
+//! - `accounts`, `apikeys`, `sets`, `patterns`, `curated` — the resources, each with its
+//!   types, server functions, service (rules + SQL) and REST handlers;
+//! - `functions`, `state` — what server functions start with; the application state;
+//! - `auth` — who is calling: accounts, sessions, keys, the `Principal`, the owner scope;
+//! - `audit`, `server` — the audit log; infrastructure (storage, errors, extractors, paging);
+//! - `levels`, `text`, `measurements`, `error` — shared rules and the one error shape.
 
 #![recursion_limit = "256"]
 
 pub mod accounts;
 pub mod apikeys;
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod auth;
 pub mod curated;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod export;
+#[cfg(feature = "ssr")]
+pub mod functions;
 pub mod levels;
 pub mod measurements;
+#[cfg(feature = "ssr")]
+pub mod openapi;
 pub mod pages;
 pub mod patterns;
-pub mod sets;
+#[cfg(feature = "ssr")]
+pub mod router;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod sets;
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod text;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -130,6 +130,21 @@ pub fn problems<'a>(values: impl IntoIterator<Item = (&'a str, Option<f64>)>) ->
     errors
 }
 
+/// Every problem with the measurements of a create or a change (`None`: none were sent).
+pub fn change_problems(changes: Option<&std::collections::BTreeMap<String, Option<f64>>>) -> Vec<FieldError> {
+    changes.map(|c| problems(c.iter().map(|(k, v)| (k.as_str(), *v)))).unwrap_or_default()
+}
+
+/// Merges checked measurement changes into `stored`: a value sets, `None` (`null`) clears.
+pub fn merge(stored: &mut std::collections::BTreeMap<String, f64>, changes: std::collections::BTreeMap<String, Option<f64>>) {
+    for (name, value) in changes {
+        match value {
+            Some(v) => stored.insert(name, v),
+            None => stored.remove(&name),
+        };
+    }
+}
+
 /// The editor's sections: every catalogue name in exactly one, in the order a person
 /// measures (circumferences first, then lengths).
 pub const GROUPS: [(&str, &[&str]); 6] = [

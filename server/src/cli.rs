@@ -2,10 +2,12 @@
 
 use crate::ServeSettings;
 use anyhow::Context as _;
-use app::accounts::{service, Role};
+use app::accounts::service;
 use app::apikeys::service as keys;
-use app::server::auth::Principal;
-use app::server::{AppState, Config, KeySettings};
+use app::auth::{Account, Principal};
+use app::levels::Role;
+use app::server::{Config, KeySettings};
+use app::state::AppState;
 use clap::{Args, Parser, Subcommand};
 use std::io::BufRead as _;
 use std::net::SocketAddr;
@@ -226,7 +228,7 @@ async fn create_user(global: &Global, args: CreateUser) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn account_named(state: &AppState, username: &str) -> anyhow::Result<app::accounts::service::Account> {
+async fn account_named(state: &AppState, username: &str) -> anyhow::Result<Account> {
     service::find_by_username(state, username)
         .await
         .map_err(describe)?
@@ -251,7 +253,7 @@ async fn manage_keys(global: &Global, command: KeysCommand) -> anyhow::Result<()
         }
         KeysCommand::List { username } => {
             let account = account_named(&state, &username).await?;
-            let list = keys::list(&state, account.id).await.map_err(describe)?;
+            let list = keys::list_of(&state, account.id).await.map_err(describe)?;
             println!("{:<12}  {:<5}  {:<30}  {:<20}  {:>7}  NAME", "ID", "LEVEL", "EXPIRES", "LAST USED", "CALLS");
             for k in list {
                 let expires = if k.expired { format!("{} (expired)", k.expires_at) } else { k.expires_at };

@@ -9,8 +9,10 @@
 pub mod cli;
 
 use anyhow::Context as _;
+use app::server::extract::BODY_LIMIT;
 use app::server::http::{api_not_found, healthz, refuse_cross_site, refuse_large_bodies, server_fn_problem_status};
-use app::server::{db::redact_url, AppState, Config, Db};
+use app::server::{db::redact_url, Config, Db};
+use app::state::AppState;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
@@ -71,9 +73,9 @@ pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let config = state.config.clone();
-    let (api, openapi) = app::server::api::routes();
+    let (api, openapi) = app::router::api();
     Router::new()
-        .merge(api.layer(DefaultBodyLimit::max(app::server::api::BODY_LIMIT)))
+        .merge(api.layer(DefaultBodyLimit::max(BODY_LIMIT)))
         // Serves the document at /api/openapi.json and Swagger UI (vendored assets) at /docs.
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
         .route("/healthz", get(healthz))

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::accounts::Role;
+use app::levels::Role;
 use common::{Auth, TestApp};
 use http::StatusCode;
 use serde_json::json;
@@ -111,7 +111,7 @@ async fn a_key_cannot_mint_a_stronger_or_longer_lived_key(app: TestApp) {
     let res = app.api("GET", "/api/v1/whoami", Auth::Bearer(&child.token), None).await;
     assert_eq!(res.json()["level"], 4);
     // The audit log says which key made it.
-    let log = app::apikeys::service::audit_log(&app.state, 1, 10).await.unwrap();
+    let log = audit_log(&app).await;
     assert!(log.iter().any(|(kind, key, detail, _)| kind == "key_created"
         && key.as_deref() == Some(child.id.as_str())
         && detail.contains(&format!("created with key {}", parent.id))));
@@ -147,7 +147,7 @@ async fn an_expired_key_is_refused_with_its_expiry(app: TestApp) {
     // Listed as expired, and the refused use is in the owner's audit log (once per hour).
     let list = app.api("GET", "/api/v1/apikeys", Auth::Session(&session), None).await.json();
     assert_eq!(list[0]["expired"], true);
-    let log = app::apikeys::service::audit_log(&app.state, 1, 10).await.unwrap();
+    let log = audit_log(&app).await;
     assert_eq!(log.iter().filter(|(kind, ..)| kind == "key_use_refused").count(), 1);
 }
 
@@ -169,7 +169,7 @@ async fn a_revoked_key_fails_on_the_very_next_request(app: TestApp) {
     assert!(res.json()["revoked_at"].is_string());
     let res = app.api("DELETE", &format!("/api/v1/apikeys/{}", key.id), Auth::Session(&session), None).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT);
-    let log = app::apikeys::service::audit_log(&app.state, 1, 10).await.unwrap();
+    let log = audit_log(&app).await;
     assert_eq!(log.iter().filter(|(kind, ..)| kind == "key_revoked").count(), 1);
 }
 
@@ -199,7 +199,7 @@ async fn another_users_key_answers_not_found(app: TestApp) {
 async fn bad_credentials_are_401_never_500(app: TestApp) {
     let session = app.signed_up("ann").await;
     let key = app.create_key(Auth::Session(&session), json!({ "name": "k" })).await;
-    let unknown = app::apikeys::token::generate();
+    let unknown = app::auth::token::generate();
     let mut typo = key.token.clone().into_bytes();
     typo[20] = if typo[20] == b'a' { b'b' } else { b'a' };
     let typo = String::from_utf8(typo).unwrap();
@@ -277,7 +277,7 @@ async fn the_secret_is_only_returned_at_creation(app: TestApp) {
     // The database holds only the keyed hash.
     use sqlx::Row;
     let stored: String = sqlx::query("SELECT secret_hash FROM api_keys").fetch_one(&app.state.db.pool).await.unwrap().get(0);
-    assert_eq!(stored, app::apikeys::token::hash_secret(app.state.secrets.key_pepper.as_bytes(), &key.secret));
+    assert_eq!(stored, app::auth::token::hash_secret(app.state.secrets.key_pepper.as_bytes(), &key.secret));
     assert!(!stored.contains(&key.secret));
 }
 
@@ -328,8 +328,12 @@ async fn admins_revoke_anyones_key_with_a_reason(app: TestApp) {
     let key = app.create_key(Auth::Session(&ann), json!({ "name": "leaked" })).await;
     let support = app.staff("helper", Role::Support).await;
     let path = format!("/api/v1/apikeys/{}", key.id);
-    // Below level 8, someone else's key does not exist.
-    assert_eq!(app.api("DELETE", &path, Auth::Session(&support), None).await.status, StatusCode::NOT_FOUND);
+    // Support (7) reads anyone's key (6) but may not revoke it (8): told so, not "not found".
+    let res = app.api("DELETE", &path, Auth::Session(&support), None).await;
+    assert_eq!((res.status, res.json()["code"].clone()), (StatusCode::FORBIDDEN, json!("level_too_low")));
+    // A curator (5) cannot read other people's keys: for them it does not exist.
+    let curator = app.staff("curie", Role::Curator).await;
+    assert_eq!(app.api("DELETE", &path, Auth::Session(&curator), None).await.status, StatusCode::NOT_FOUND);
     let admin = app.staff("root", Role::Admin).await;
     let res = app.api("DELETE", &path, Auth::Session(&admin), None).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -337,7 +341,7 @@ async fn admins_revoke_anyones_key_with_a_reason(app: TestApp) {
     let res = app.api("DELETE", &format!("{path}?reason=found%20in%20a%20public%20repo"), Auth::Session(&admin), None).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text());
     assert_eq!(app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await.json()["code"], "key_revoked");
-    let log = app::apikeys::service::audit_log(&app.state, 1, 10).await.unwrap();
+    let log = audit_log(&app).await;
     assert!(log.iter().any(|(kind, _, detail, _)| kind == "key_revoked" && detail == "revoked by root (staff): found in a public repo"));
     // Unknown query parameters are refused, not ignored.
     let res = app.api("DELETE", &format!("{path}?reasn=typo"), Auth::Session(&admin), None).await;
@@ -401,4 +405,14 @@ async fn whoami_reports_session_and_key(app: TestApp) {
     assert_eq!(me["key"]["id"], key.id.as_str());
     assert_eq!(me["key"]["name"], "k");
     assert_eq!(me["key"]["expires_at"], key.body["expires_at"]);
+}
+
+/// The newest entries of the first account's audit log, as (kind, key id, detail, at).
+async fn audit_log(app: &TestApp) -> Vec<(String, Option<String>, String, String)> {
+    app::audit::read(&app.state.db, 1, app::audit::Order::NewestFirst, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind.as_str().to_owned(), e.key_id, e.detail, e.at))
+        .collect()
 }

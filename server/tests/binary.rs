@@ -277,7 +277,7 @@ fn keys_from_the_command_line_work_against_a_running_server() {
     let stdout = text(&out.stdout);
     let token = stdout.trim_end_matches('\n');
     assert_eq!(stdout.lines().count(), 1, "only the token is printed: {stdout:?}");
-    assert!(app::apikeys::token::parse_token(token).is_some(), "{token}");
+    assert!(app::auth::token::parse_token(token).is_some(), "{token}");
     let id = &token[4..16];
 
     let server = Server::start(dir.path(), None);

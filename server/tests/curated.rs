@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::accounts::Role;
+use app::levels::Role;
 use common::{Auth, TestApp};
 use http::StatusCode;
 use serde_json::{json, Value};

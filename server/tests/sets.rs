@@ -2,7 +2,7 @@
 
 mod common;
 
-use app::accounts::Role;
+use app::levels::Role;
 use common::{Auth, TestApp};
 use http::StatusCode;
 use serde_json::json;
@@ -123,7 +123,8 @@ async fn who_may_read_write_and_delete_a_set(app: TestApp) {
         ("owner, level-3 key", Auth::Bearer(&k3),       200, 200),
         ("owner, session",     Auth::Session(&ann),     200, 200),
         ("another user",       Auth::Session(&bea),     404, 404),
-        ("curator (5)",        Auth::Session(&curator), 200, 404),
+        // Reads others' sets but may not write them: told so (403), not "not found".
+        ("curator (5)",        Auth::Session(&curator), 200, 403),
         ("support (7)",        Auth::Session(&support), 200, 200),
         ("admin (8)",          Auth::Session(&admin),   200, 200),
     ];
@@ -138,7 +139,7 @@ async fn who_may_read_write_and_delete_a_set(app: TestApp) {
     // Deleting follows the write column; the last allowed one deletes it.
     for (who, auth, status) in [
         ("another user", Auth::Session(&bea), 404),
-        ("curator (5)", Auth::Session(&curator), 404),
+        ("curator (5)", Auth::Session(&curator), 403),
         ("owner, level-1 key", Auth::Bearer(&k1), 403),
         ("support (7)", Auth::Session(&support), 204),
     ] {

@@ -1,15 +1,16 @@
-//! REST routes for the caller's own account: profile, password and the export of
-//! everything it holds. Deleting an account is deliberately not here: it is done from the
-//! account page, with the password, never by a script.
+//! REST routes for the caller's own account: profile and password. (The export of
+//! everything it holds is the `export` module's.) Deleting an account is deliberately not
+//! here: it is done from the account page, with the password, never by a script.
 
-use super::{service, AccountExport, PasswordChange, Profile, ProfileChanges};
-use crate::server::api::{ApiBody, ApiJson};
-use crate::server::auth::Principal;
+use super::{service, PasswordChange, Profile, ProfileChanges};
+use crate::auth::Principal;
+use crate::server::cookie;
+use crate::server::extract::{ApiBody, ApiJson};
 use crate::server::http::ClientAddr;
-use crate::server::{session, AppState, Result};
+use crate::server::Result;
+use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,7 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_profile, update_profile))
         .routes(routes!(change_password))
-        .routes(routes!(export))
 }
 
 impl ApiBody for ProfileChanges {
@@ -37,8 +37,7 @@ impl ApiBody for PasswordChange {
     responses((status = OK, description = "Your profile", body = Profile)),
 )]
 pub async fn get_profile(principal: Principal) -> Result<Json<Profile>> {
-    principal.require(super::READ_ACCOUNT)?;
-    Ok(Json(principal.account.profile()))
+    Ok(Json(service::own_profile(&principal)?))
 }
 
 /// Change your username or email address (level 4).
@@ -60,7 +59,7 @@ pub async fn update_profile(
     principal: Principal,
     ApiJson(changes): ApiJson<ProfileChanges>,
 ) -> Result<Json<Profile>> {
-    Ok(Json(service::update_profile(&state, &principal, changes).await?.profile()))
+    Ok(Json(service::profile(&service::update_profile(&state, &principal, changes).await?)))
 }
 
 /// Change your password (level 4), giving the current one.
@@ -86,24 +85,7 @@ pub async fn change_password(
     ApiJson(change): ApiJson<PasswordChange>,
 ) -> Result<StatusCode> {
     // A browser keeps its own session; a key has none to keep.
-    let keep = principal.key.is_none().then(|| session::token_from_headers(&headers)).flatten();
+    let keep = principal.key.is_none().then(|| cookie::token_from_headers(&headers)).flatten();
     service::change_password(&state, &principal, change, keep.as_deref(), &client).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Download everything your account holds (level 2).
-///
-/// One JSON document: profile, measurement sets, patterns, API key metadata (never a
-/// secret) and the audit log. Sent as an attachment (`Content-Disposition`).
-#[utoipa::path(
-    get,
-    path = "/api/v1/account/export",
-    tag = "account",
-    responses((status = OK, description = "Everything your account holds", body = AccountExport)),
-)]
-pub async fn export(State(state): State<AppState>, principal: Principal) -> Result<Response> {
-    let export = service::export(&state, &principal).await?;
-    let day = export.exported_at.get(..10).unwrap_or("export").to_owned();
-    let disposition = format!("attachment; filename=\"tapeline-{}-{day}.json\"", export.account.username);
-    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(export)).into_response())
 }

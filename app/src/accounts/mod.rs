@@ -4,6 +4,8 @@
 //! both the server and the browser: the sign-up form uses them for instant feedback, and
 //! the service layer ([`service`], server only) enforces them, so the two cannot disagree.
 //! The `#[server]` functions are thin: read the request, call the service, set the cookie.
+//! The stored account itself (the model every session and key resolves to) is
+//! `auth::account`'s; roles are the ladder's (`levels`).
 
 #[cfg(feature = "ssr")]
 pub mod api;
@@ -11,6 +13,7 @@ pub mod api;
 pub mod service;
 
 use crate::error::{FieldError, Problem};
+use crate::levels::Role;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -19,49 +22,6 @@ pub const USERNAME_MAX: usize = 32;
 pub const EMAIL_MAX: usize = 254;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 256;
-
-/// A person's role; each role acts at one level of the access ladder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Curator,
-    Support,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::User, Role::Curator, Role::Support, Role::Admin];
-
-    /// The access level this role acts at (see the level ladder in the README).
-    pub fn level(self) -> u8 {
-        match self {
-            Role::User => 4,
-            Role::Curator => 5,
-            Role::Support => 7,
-            Role::Admin => 8,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Curator => "curator",
-            Role::Support => "support",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role '{s}' (expected user, curator, support or admin)"))
-    }
-}
 
 /// What the account page shows about the signed-in person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,11 +32,6 @@ pub struct AccountView {
     /// When the account was created (Unix seconds, UTC).
     pub member_since: i64,
 }
-
-/// Reading one's own account data (profile, export) needs this level.
-pub const READ_ACCOUNT: u8 = 2;
-/// Changing one's own account data (profile, password) needs this level.
-pub const WRITE_ACCOUNT: u8 = 4;
 
 /// An account's profile, as the REST API shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,39 +76,6 @@ impl std::fmt::Debug for PasswordChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PasswordChange { .. }")
     }
-}
-
-/// One entry of an account's audit log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct AuditEvent {
-    /// `key_created`, `key_revoked`, `key_use_refused`, `profile_changed`, `password_changed`, …
-    #[cfg_attr(feature = "ssr", schema(example = "key_created"))]
-    pub kind: String,
-    /// The key concerned, if any.
-    pub key_id: Option<String>,
-    pub detail: String,
-    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
-    pub at: String,
-}
-
-/// Everything an account holds (`GET /api/v1/account/export`): never a secret, password
-/// hash or session.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct AccountExport {
-    /// The export's format version: `tapeline-export/1`.
-    #[cfg_attr(feature = "ssr", schema(example = "tapeline-export/1"))]
-    pub format: String,
-    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
-    pub exported_at: String,
-    pub account: Profile,
-    pub sets: Vec<crate::sets::MeasurementSet>,
-    pub patterns: Vec<crate::patterns::Pattern>,
-    /// Every key, revoked ones included: metadata only.
-    pub api_keys: Vec<crate::apikeys::ApiKey>,
-    /// Oldest first.
-    pub audit_events: Vec<AuditEvent>,
 }
 
 /// Usernames are case-insensitive: they are trimmed and stored in lower case.
@@ -237,9 +159,9 @@ pub fn signup_errors(username: &str, email: &str, password: &str) -> Vec<FieldEr
 /// Creates an account, signs it in and goes to the account page.
 #[server(prefix = "/ui", endpoint = "signup")]
 pub async fn signup(username: String, email: String, password: String) -> Result<(), Problem> {
-    use crate::server::http;
-    let (state, parts) = http::context()?;
-    http::ui(async {
+    use crate::functions::{context, ui};
+    let (state, parts) = context()?;
+    ui(async {
         let account = service::create_account(
             &state,
             service::NewAccount { username, email, password, role: Role::User },
@@ -255,9 +177,10 @@ pub async fn signup(username: String, email: String, password: String) -> Result
 /// Signs in with a username (or email address) and password.
 #[server(prefix = "/ui", endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<(), Problem> {
+    use crate::functions::{context, ui};
     use crate::server::http;
-    let (state, parts) = http::context()?;
-    http::ui(async {
+    let (state, parts) = context()?;
+    ui(async {
         let account = service::authenticate(&state, &username, password, &http::client_addr(&parts)).await?;
         start_session(&state, &parts, account.id).await?;
         leptos_axum::redirect("/account");
@@ -269,16 +192,18 @@ pub async fn login(username: String, password: String) -> Result<(), Problem> {
 /// Ends the current session on the server and removes the cookie.
 #[server(prefix = "/ui", endpoint = "logout")]
 pub async fn logout() -> Result<(), Problem> {
-    use crate::server::{http, session};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        if let Some(token) = session::token_from_headers(&parts.headers) {
+    use crate::auth::session;
+    use crate::functions::{context, ui};
+    use crate::server::cookie;
+    let (state, parts) = context()?;
+    ui(async {
+        if let Some(token) = cookie::token_from_headers(&parts.headers) {
             session::end(&state.db, &token).await?;
         }
         let res = expect_context::<leptos_axum::ResponseOptions>();
         res.append_header(
             ::http::header::SET_COOKIE,
-            session::clear_cookie(session::is_https(&state.config, &parts.headers)),
+            cookie::clear_cookie(cookie::is_https(&state.config, &parts.headers)),
         );
         leptos_axum::redirect("/login");
         Ok(())
@@ -289,51 +214,44 @@ pub async fn logout() -> Result<(), Problem> {
 /// The signed-in account, or `None` for a visitor.
 #[server(prefix = "/ui", endpoint = "me")]
 pub async fn current_account() -> Result<Option<AccountView>, Problem> {
-    use crate::server::http;
-    let (state, parts) = http::context()?;
-    http::ui(async { Ok(http::session_account(&state, &parts).await?.map(|a| a.view())) }).await
+    use crate::functions::{context, ui};
+    let (state, parts) = context()?;
+    ui(async { Ok(crate::auth::session::account_of(&state, &parts).await?.as_ref().map(service::view)) }).await
 }
 
 /// Changes the signed-in person's username and email address (level 4).
 #[server(prefix = "/ui", endpoint = "account/profile")]
 pub async fn update_profile(username: String, email: String) -> Result<AccountView, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        let changes = ProfileChanges { username: Some(username), email: Some(email) };
-        Ok(service::update_profile(&state, &principal, changes).await?.view())
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    let changes = ProfileChanges { username: Some(username), email: Some(email) };
+    ui(async { Ok(service::view(&service::update_profile(&state, &me, changes).await?)) }).await
 }
 
 /// Changes the signed-in person's password; their other sessions end, this one stays.
 #[server(prefix = "/ui", endpoint = "account/password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), Problem> {
-    use crate::server::{auth, http, session};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        let keep = session::token_from_headers(&parts.headers);
-        let change = PasswordChange { current_password, new_password };
-        service::change_password(&state, &principal, change, keep.as_deref(), &http::client_addr(&parts)).await
-    })
-    .await
+    use crate::functions::{signed_in_with_request, ui};
+    use crate::server::{cookie, http};
+    let (state, parts, me) = signed_in_with_request().await?;
+    let keep = cookie::token_from_headers(&parts.headers);
+    let change = PasswordChange { current_password, new_password };
+    ui(service::change_password(&state, &me, change, keep.as_deref(), &http::client_addr(&parts))).await
 }
 
 /// Deletes the signed-in person's account and everything in it, after checking the
 /// password again; then signs out and goes to the home page.
 #[server(prefix = "/ui", endpoint = "account/delete")]
 pub async fn delete_account(password: String) -> Result<(), Problem> {
-    use crate::server::{auth, http, session};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::delete(&state, &principal, password, &http::client_addr(&parts)).await?;
+    use crate::functions::{signed_in_with_request, ui};
+    use crate::server::{cookie, http};
+    let (state, parts, me) = signed_in_with_request().await?;
+    ui(async {
+        service::delete(&state, &me, password, &http::client_addr(&parts)).await?;
         let res = expect_context::<leptos_axum::ResponseOptions>();
         res.append_header(
             ::http::header::SET_COOKIE,
-            session::clear_cookie(session::is_https(&state.config, &parts.headers)),
+            cookie::clear_cookie(cookie::is_https(&state.config, &parts.headers)),
         );
         leptos_axum::redirect("/?deleted=1");
         Ok(())
@@ -343,17 +261,18 @@ pub async fn delete_account(password: String) -> Result<(), Problem> {
 
 #[cfg(feature = "ssr")]
 async fn start_session(
-    state: &crate::server::AppState,
+    state: &crate::state::AppState,
     parts: &::http::request::Parts,
     user_id: i64,
 ) -> crate::server::Result<()> {
-    use crate::server::session;
+    use crate::auth::session;
+    use crate::server::cookie;
     let user_agent = parts.headers.get(::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
     let token = session::create(&state.db, &state.config, user_id, user_agent).await?;
     let res = expect_context::<leptos_axum::ResponseOptions>();
     res.append_header(
         ::http::header::SET_COOKIE,
-        session::set_cookie(&state.config, &token, session::is_https(&state.config, &parts.headers)),
+        cookie::set_cookie(&state.config, &token, cookie::is_https(&state.config, &parts.headers)),
     );
     Ok(())
 }
@@ -397,13 +316,5 @@ mod tests {
         let fields: Vec<_> = signup_errors("", "nope", "x").into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["username", "email", "password"]);
         assert!(signup_errors("ann", "ann@example.org", "long enough").is_empty());
-    }
-
-    #[test]
-    fn role_levels_follow_the_ladder() {
-        let levels: Vec<_> = Role::ALL.iter().map(|r| r.level()).collect();
-        assert_eq!(levels, [4, 5, 7, 8]);
-        assert_eq!("support".parse::<Role>(), Ok(Role::Support));
-        assert!("root".parse::<Role>().is_err());
     }
 }

@@ -1,62 +1,44 @@
-//! Account rules and their SQL (server only). Both the browser's server functions and the
-//! operator's command line create and authenticate accounts through these functions.
+//! Account rules and their SQL (server only). The browser's server functions, the REST
+//! handlers and the operator's command line create, authenticate and change accounts through
+//! these functions.
 
 use super::{email_problem, normalize_email, normalize_username, password_problem, signup_errors, username_problem};
-use super::{AccountExport, AccountView, AuditEvent, PasswordChange, Profile, ProfileChanges, Role, READ_ACCOUNT, WRITE_ACCOUNT};
-use crate::server::auth::Principal;
+use super::{AccountView, PasswordChange, Profile, ProfileChanges};
+use crate::account_columns;
+use crate::audit::{self, AuditKind};
+use crate::auth::{session, Account, Principal};
 use crate::error::{ErrorCode, FieldError};
-use crate::server::db::{now, unique_violation};
-use crate::server::{AppState, Error, Result};
+use crate::levels::{Permission, Role};
+use crate::server::db::{now, rfc3339, unique_violation};
+use crate::server::{Error, Result};
+use crate::state::AppState;
 use sqlx::Row;
 
-/// The columns of [`Account`], for queries that alias `users` as `u`. A macro so that
-/// queries stay `&'static str` literals (`concat!`), which sqlx accepts as audited SQL.
-#[macro_export]
-macro_rules! account_columns {
-    () => {
-        "u.id, u.username, u.email, u.role, u.suspended_at, u.created_at"
-    };
-}
-
-/// A stored account (never its password hash).
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct Account {
-    pub id: i64,
-    pub username: String,
-    pub email: String,
-    #[sqlx(try_from = "String")]
-    pub role: Role,
-    pub suspended_at: Option<i64>,
-    pub created_at: i64,
-}
-
-impl Account {
-    /// The profile the REST API shows.
-    pub fn profile(&self) -> Profile {
-        Profile {
-            username: self.username.clone(),
-            email: self.email.clone(),
-            role: self.role.as_str().to_owned(),
-            role_level: self.role.level(),
-            created_at: crate::server::db::rfc3339(self.created_at),
-        }
-    }
-
-    pub fn view(&self) -> AccountView {
-        AccountView {
-            username: self.username.clone(),
-            email: self.email.clone(),
-            role: self.role,
-            member_since: self.created_at,
-        }
+/// The profile the REST API shows.
+pub fn profile(account: &Account) -> Profile {
+    Profile {
+        username: account.username.clone(),
+        email: account.email.clone(),
+        role: account.role.as_str().to_owned(),
+        role_level: account.role.level().get(),
+        created_at: rfc3339(account.created_at),
     }
 }
 
-impl TryFrom<String> for Role {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<Self, String> {
-        s.parse()
+/// What the account page shows.
+pub fn view(account: &Account) -> AccountView {
+    AccountView {
+        username: account.username.clone(),
+        email: account.email.clone(),
+        role: account.role,
+        member_since: account.created_at,
     }
+}
+
+/// The caller's own profile (level 2).
+pub fn own_profile(principal: &Principal) -> Result<Profile> {
+    principal.require(Permission::ReadOwnAccount)?;
+    Ok(profile(&principal.account))
 }
 
 /// Input for [`create_account`]; fields are normalized and validated there.
@@ -169,7 +151,12 @@ pub async fn authenticate(state: &AppState, login: &str, password: String, clien
         account_columns!(),
         ", u.password_hash FROM users u WHERE u.username = $1 OR u.email = $1"
     );
-    let row = sqlx::query(sql).bind(&login).fetch_optional(&state.db.pool).await?;
+    // A name with control characters names no account (and PostgreSQL cannot even compare
+    // text holding U+0000): it is looked up as nobody, answered like any wrong guess.
+    let row = match crate::text::control_problem(&login, false) {
+        None => sqlx::query(sql).bind(&login).fetch_optional(&state.db.pool).await?,
+        Some(_) => None,
+    };
     let (account, hash) = match row {
         Some(row) => {
             use sqlx::FromRow;
@@ -194,30 +181,12 @@ pub async fn authenticate(state: &AppState, login: &str, password: String, clien
 
 /// The account named `username` (normalized), if any.
 pub async fn find_by_username(state: &AppState, username: &str) -> Result<Option<Account>> {
-    let sql = concat!("SELECT ", account_columns!(), " FROM users u WHERE u.username = $1");
-    Ok(sqlx::query_as::<_, Account>(sql).bind(normalize_username(username)).fetch_optional(&state.db.pool).await?)
+    Account::by_username(&state.db, &normalize_username(username)).await
 }
 
-/// The account `id`, fresh from the database.
-async fn find(state: &AppState, id: i64) -> Result<Account> {
-    let sql = concat!("SELECT ", account_columns!(), " FROM users u WHERE u.id = $1");
-    sqlx::query_as::<_, Account>(sql)
-        .bind(id)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or_else(|| Error::new(ErrorCode::NotAuthenticated, "This account no longer exists."))
-}
-
-/// Adds an entry to the account's audit log.
-async fn record(state: &AppState, user_id: i64, kind: &str, detail: &str) -> Result<()> {
-    sqlx::query("INSERT INTO audit_events (user_id, kind, detail, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(user_id)
-        .bind(kind)
-        .bind(detail)
-        .bind(now())
-        .execute(&state.db.pool)
-        .await?;
-    Ok(())
+/// Adds an entry to the account's own audit log (the account acted on itself).
+async fn record(state: &AppState, user_id: i64, kind: AuditKind, detail: &str) -> Result<()> {
+    audit::record(&state.db.pool, audit::Entry { user_id, kind, key_id: None, actor: None, detail, at: now() }).await
 }
 
 /// Checks `password` against the account's, counting failures like failed log-ins (so a
@@ -245,8 +214,8 @@ async fn confirm_password(state: &AppState, account: &Account, password: String,
 /// Changes the caller's username and/or email address (level 4). Every bad field is named
 /// at once; one in use by another account is a 409. Nothing changes on any error.
 pub async fn update_profile(state: &AppState, principal: &Principal, changes: ProfileChanges) -> Result<Account> {
-    principal.require(WRITE_ACCOUNT)?;
-    let mut account = find(state, principal.account.id).await?;
+    principal.require(Permission::WriteOwnAccount)?;
+    let mut account = Account::by_id(&state.db, principal.account.id).await?;
     let username = changes.username.as_deref().map(normalize_username);
     let email = changes.email.as_deref().map(normalize_email);
     let errors: Vec<FieldError> = [
@@ -286,7 +255,7 @@ pub async fn update_profile(state: &AppState, principal: &Principal, changes: Pr
     if email != account.email {
         what.push("email address".to_owned());
     }
-    record(state, account.id, "profile_changed", &format!("changed: {}", what.join(", "))).await?;
+    record(state, account.id, AuditKind::ProfileChanged, &format!("changed: {}", what.join(", "))).await?;
     (account.username, account.email) = (username, email);
     Ok(account)
 }
@@ -301,8 +270,8 @@ pub async fn change_password(
     keep_session: Option<&str>,
     client: &str,
 ) -> Result<()> {
-    principal.require(WRITE_ACCOUNT)?;
-    let account = find(state, principal.account.id).await?;
+    principal.require(Permission::WriteOwnAccount)?;
+    let account = Account::by_id(&state.db, principal.account.id).await?;
     if let Some(problem) = password_problem(&change.new_password, &account.username) {
         let mut errors = vec![FieldError::new("new_password", problem)];
         if change.current_password.is_empty() {
@@ -318,41 +287,8 @@ pub async fn change_password(
         .bind(account.id)
         .execute(&state.db.pool)
         .await?;
-    crate::server::session::end_all_but(&state.db, account.id, keep_session).await?;
-    record(state, account.id, "password_changed", "other sessions were signed out").await
-}
-
-/// Everything the caller's account holds, as one document (level 2). No secret, password
-/// hash or session is part of it.
-pub async fn export(state: &AppState, principal: &Principal) -> Result<AccountExport> {
-    principal.require(READ_ACCOUNT)?;
-    let account = find(state, principal.account.id).await?;
-    let rows = sqlx::query(
-        "SELECT kind, key_id, COALESCE(detail, '') AS detail, created_at FROM audit_events WHERE user_id = $1 ORDER BY id",
-    )
-    .bind(account.id)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let audit_events = rows
-        .iter()
-        .map(|r| {
-            Ok(AuditEvent {
-                kind: r.try_get("kind")?,
-                key_id: r.try_get("key_id")?,
-                detail: r.try_get("detail")?,
-                at: crate::server::db::rfc3339(r.try_get("created_at")?),
-            })
-        })
-        .collect::<Result<_>>()?;
-    Ok(AccountExport {
-        format: "tapeline-export/1".to_owned(),
-        exported_at: crate::server::db::rfc3339(now()),
-        account: account.profile(),
-        sets: crate::sets::service::all_of(state, account.id).await?,
-        patterns: crate::patterns::service::all_of(state, account.id).await?,
-        api_keys: crate::apikeys::service::list_all(state, account.id).await?,
-        audit_events,
-    })
+    session::end_all_but(&state.db, account.id, keep_session).await?;
+    record(state, account.id, AuditKind::PasswordChanged, "other sessions were signed out").await
 }
 
 /// Deletes the caller's account after checking the password again: its sets, patterns, API
@@ -362,7 +298,7 @@ pub async fn delete(state: &AppState, principal: &Principal, password: String, c
     if principal.key.is_some() {
         return Err(Error::new(ErrorCode::LevelTooLow, "An account can only be deleted from its account page, not with an API key."));
     }
-    let account = find(state, principal.account.id).await?;
+    let account = Account::by_id(&state.db, principal.account.id).await?;
     confirm_password(state, &account, password, client, "password").await?;
     // Everything the account owns references it with ON DELETE CASCADE.
     sqlx::query("DELETE FROM users WHERE id = $1").bind(account.id).execute(&state.db.pool).await?;

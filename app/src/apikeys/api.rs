@@ -1,13 +1,14 @@
 //! The REST API for keys and `whoami`: thin handlers — authenticate (the [`Principal`]
-//! extractor), check the level, call the service, shape the reply. Each route is registered
+//! extractor), call the service (which checks levels and ownership), shape the reply. Each route is registered
 //! together with its OpenAPI description (`routes!`), so the document cannot drift.
 
 use super::service::{self, NewKey};
 use super::{ApiKey, CreatedKey};
+use crate::auth::Principal;
 use crate::error::Problem;
-use crate::server::api::{ApiJson, ApiQuery};
-use crate::server::auth::Principal;
-use crate::server::{AppState, Result};
+use crate::server::extract::{ApiBody, ApiJson, ApiQuery};
+use crate::server::Result;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -20,6 +21,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(whoami))
         .routes(routes!(list_keys, create_key))
         .routes(routes!(get_key, revoke_key))
+}
+
+impl ApiBody for NewKey {
+    const FIELDS: &'static [&'static str] = &["name", "level", "expires_in", "expires_at"];
 }
 
 /// Who a request authenticates as.
@@ -70,12 +75,12 @@ pub async fn whoami(principal: Principal) -> Json<Whoami> {
     Json(Whoami {
         username: principal.account.username.clone(),
         role: principal.account.role.as_str().to_owned(),
-        level: principal.level,
+        level: principal.level.get(),
         auth: if principal.key.is_some() { "key" } else { "session" }.to_owned(),
         key: principal.key.map(|k| WhoamiKey {
             id: k.id,
             name: k.name,
-            level: k.level,
+            level: k.level.get(),
             expires_at: crate::server::db::rfc3339(k.expires_at),
         }),
     })
@@ -92,8 +97,7 @@ pub async fn whoami(principal: Principal) -> Json<Whoami> {
     responses((status = OK, description = "Your keys", body = Vec<ApiKey>)),
 )]
 pub async fn list_keys(State(state): State<AppState>, principal: Principal) -> Result<Json<Vec<ApiKey>>> {
-    principal.require(2)?;
-    Ok(Json(service::list(&state, principal.account.id).await?))
+    Ok(Json(service::list(&state, &principal).await?))
 }
 
 /// Create an API key (level 4).
@@ -115,7 +119,6 @@ pub async fn create_key(
     principal: Principal,
     ApiJson(request): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<CreatedKey>)> {
-    principal.require(crate::levels::MANAGE_KEYS_LEVEL)?;
     Ok((StatusCode::CREATED, Json(service::create(&state, &principal, request).await?)))
 }
 
@@ -134,7 +137,6 @@ pub async fn create_key(
     ),
 )]
 pub async fn get_key(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<Json<ApiKey>> {
-    principal.require(2)?;
     Ok(Json(service::get(&state, &principal, &id).await?))
 }
 
@@ -167,7 +169,6 @@ pub async fn revoke_key(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<RevokeParams>,
 ) -> Result<StatusCode> {
-    principal.require(crate::levels::MANAGE_KEYS_LEVEL)?;
     service::revoke(&state, &principal, &id, params.reason.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

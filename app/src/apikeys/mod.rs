@@ -1,17 +1,14 @@
 //! API keys: what a key looks like on the wire, and the browser's server functions.
 //!
 //! Layering: the REST handlers ([`api`]) and the server functions below are thin; every rule
-//! (levels, expiry, ownership, the per-user cap) lives in [`service`], and token handling in
-//! [`token`]. Usage counting is in [`usage`].
+//! (levels, expiry, ownership, the per-user cap) lives in [`service`]. Verifying a key on a
+//! request, the token format and usage counting sit below, in `auth` (`auth::keys`,
+//! `auth::token`, `auth::usage`).
 
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod service;
-#[cfg(feature = "ssr")]
-pub mod token;
-#[cfg(feature = "ssr")]
-pub mod usage;
 
 use crate::error::Problem;
 use crate::levels::LevelInfo;
@@ -82,25 +79,16 @@ pub struct NewKeyChoices {
 /// The signed-in person's keys (not revoked), newest first.
 #[server(prefix = "/ui", endpoint = "keys")]
 pub async fn list_keys() -> Result<Vec<ApiKey>, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::list(&state, principal.account.id).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::list(&state, &me)).await
 }
 
 /// The levels and lifetimes the signed-in person may choose for a new key.
 #[server(prefix = "/ui", endpoint = "keys/options")]
 pub async fn key_options() -> Result<NewKeyChoices, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        Ok(service::key_options(&state, &principal))
-    })
-    .await
+    let (state, me) = crate::functions::signed_in().await?;
+    Ok(service::key_options(&state, &me))
 }
 
 /// Creates a key from the browser. `expires_in_days` (a preset) or `expires_on`
@@ -112,12 +100,11 @@ pub async fn create_key(
     expires_in_days: Option<String>,
     expires_on: Option<String>,
 ) -> Result<CreatedKey, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(async {
         let request = service::NewKey::from_form(name, &level, expires_in_days.as_deref(), expires_on.as_deref())?;
-        service::create(&state, &principal, request).await
+        service::create(&state, &me, request).await
     })
     .await
 }
@@ -125,11 +112,7 @@ pub async fn create_key(
 /// Revokes one of the signed-in person's keys.
 #[server(prefix = "/ui", endpoint = "keys/revoke")]
 pub async fn revoke_key(id: String) -> Result<(), Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::revoke(&state, &principal, &id, None).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::revoke(&state, &me, &id, None)).await
 }

@@ -3,21 +3,27 @@
 //! through these functions; the level rules themselves are the pure functions of
 //! [`crate::levels`].
 
-use super::token;
 use super::{ApiKey, CreatedKey, NewKeyChoices};
-use crate::account_columns;
-use crate::accounts::service::Account;
-use crate::error::{ErrorCode, FieldError, Problem};
-use crate::levels::{self, check_create, effective_level, CreateRefusal, MAX_LEVEL};
-use crate::server::auth::{BindScope, KeyAuth, Principal};
+use crate::audit::{self, AuditKind};
+use crate::auth::keys::stored_level;
+use crate::auth::scope::{write_refusal, BindScope};
+use crate::auth::{token, Principal};
+use crate::error::{ErrorCode, FieldError};
+use crate::levels::{self, check_create, CreateRefusal, Level, Permission, MANAGE_KEYS, MAX_LEVEL};
 use crate::server::db::{now, rfc3339};
-use crate::server::{AppState, Error, Result};
+use crate::server::{Error, Result};
+use crate::state::AppState;
+use crate::text::{control_problem, NAME_MAX};
 use serde::Deserialize;
 use sqlx::{FromRow, Row};
 
 /// The shortest lifetime a key may have.
 pub const MIN_TTL_SECS: i64 = 60;
-pub const NAME_MAX: usize = 100;
+
+/// Reading anyone's keys: staff who read all data of other users.
+const READ_OTHERS: Permission = Permission::ReadAllData;
+/// Revoking anyone's key: admins, who write all data of other users.
+const REVOKE_OTHERS: Permission = Permission::WriteAllData;
 
 /// A request to create a key (`POST /api/v1/apikeys`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -40,8 +46,6 @@ pub struct NewKey {
 }
 
 impl NewKey {
-    /// The fields a JSON body may carry, for naming every unknown one at once.
-    pub const FIELDS: &'static [&'static str] = &["name", "level", "expires_in", "expires_at"];
 
     /// Builds a request from the browser's form: the level as text, the expiry as a preset
     /// number of days or a calendar date (the key then lives to the end of that day, UTC).
@@ -101,12 +105,12 @@ impl KeyRow {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        let level = self.level.clamp(0, MAX_LEVEL as i64) as u8;
+        let level = stored_level(self.level);
         ApiKey {
             id: self.id.clone(),
             name: self.name.clone(),
-            level,
-            level_label: levels::label(level).unwrap_or_default().to_owned(),
+            level: level.get(),
+            level_label: level.label().to_owned(),
             prefix: token::visible_prefix(&self.id),
             created_at: rfc3339(self.created_at),
             expires_at: rfc3339(self.expires_at),
@@ -118,32 +122,29 @@ impl KeyRow {
     }
 }
 
-/// Creates a key for `principal`'s account.
+/// Creates a key for `principal`'s account (level 4).
 pub async fn create(state: &AppState, principal: &Principal, request: NewKey) -> Result<CreatedKey> {
+    principal.require(MANAGE_KEYS)?;
     let now = now();
     let name = request.name.trim().to_owned();
-    let mut errors = Vec::new();
-    if name.is_empty() {
-        errors.push(FieldError::new("name", "Give the key a name, e.g. the script that will use it."));
+    let problem = if name.is_empty() {
+        Some("Give the key a name, e.g. the script that will use it.".to_owned())
     } else if name.chars().count() > NAME_MAX {
-        errors.push(FieldError::new("name", format!("Use at most {NAME_MAX} characters.")));
-    }
-    if !errors.is_empty() {
-        return Err(Error::validation(errors));
+        Some(format!("Use at most {NAME_MAX} characters."))
+    } else {
+        control_problem(&name, false)
+    };
+    if let Some(problem) = problem {
+        return Err(Error::validation(vec![FieldError::new("name", problem)]));
     }
     let level = match request.level {
         None => levels::DEFAULT_KEY_LEVEL,
-        Some(l) if (0..=MAX_LEVEL as i64).contains(&l) => l as u8,
-        Some(l) => {
-            return Err(Error::field(
-                ErrorCode::UnknownLevel,
-                "level",
-                format!("There is no access level {l}. Levels run from 0 to {MAX_LEVEL}."),
-            ))
-        }
+        Some(l) => Level::from_i64(l).ok_or_else(|| {
+            Error::field(ErrorCode::UnknownLevel, "level", format!("There is no access level {l}. Levels run from 0 to {MAX_LEVEL}."))
+        })?,
     };
     let expires_at = resolve_expiry(state, now, request.expires_in, request.expires_at.as_deref())?;
-    check_create(principal.creator(), level, expires_at).map_err(|refusal| refusal_error(refusal, level))?;
+    check_create(principal.creator(), level.get(), expires_at).map_err(|refusal| refusal_error(refusal, level))?;
 
     let active: i64 = sqlx::query(
         "SELECT COUNT(*) AS n FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2",
@@ -171,7 +172,7 @@ pub async fn create(state: &AppState, principal: &Principal, request: NewKey) ->
     .bind(&new.id)
     .bind(principal.account.id)
     .bind(&name)
-    .bind(level as i64)
+    .bind(level.get() as i64)
     .bind(token::hash_secret(state.secrets.key_pepper.as_bytes(), &new.secret))
     .bind(now)
     .bind(expires_at)
@@ -182,13 +183,21 @@ pub async fn create(state: &AppState, principal: &Principal, request: NewKey) ->
         Some(by) => format!("level {level}, expires {}, created with key {by}", rfc3339(expires_at)),
         None => format!("level {level}, expires {}", rfc3339(expires_at)),
     };
-    audit(&mut tx, principal.account.id, "key_created", Some(&new.id), None, &detail, now).await?;
+    let entry = audit::Entry {
+        user_id: principal.account.id,
+        kind: AuditKind::KeyCreated,
+        key_id: Some(&new.id),
+        actor: None,
+        detail: &detail,
+        at: now,
+    };
+    audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
 
     let row = KeyRow {
         id: new.id.clone(),
         name,
-        level: level as i64,
+        level: level.get() as i64,
         created_at: now,
         expires_at,
         last_used_at: None,
@@ -198,7 +207,7 @@ pub async fn create(state: &AppState, principal: &Principal, request: NewKey) ->
     Ok(CreatedKey { key: row.view(state, now), token: new.token, secret: new.secret })
 }
 
-fn refusal_error(refusal: CreateRefusal, level: u8) -> Error {
+fn refusal_error(refusal: CreateRefusal, level: Level) -> Error {
     match refusal {
         CreateRefusal::UnknownLevel => Error::field(ErrorCode::UnknownLevel, "level", format!("There is no access level {level}.")),
         CreateRefusal::CallerLevelTooLow { required, actual } => Error::new(
@@ -263,8 +272,15 @@ fn resolve_expiry(state: &AppState, now: i64, expires_in: Option<i64>, expires_a
     Ok(at)
 }
 
-/// The keys of `user_id` that are not revoked, newest first.
-pub async fn list(state: &AppState, user_id: i64) -> Result<Vec<ApiKey>> {
+/// The caller's keys that are not revoked, newest first (level 2).
+pub async fn list(state: &AppState, principal: &Principal) -> Result<Vec<ApiKey>> {
+    principal.require(Permission::ReadOwnAccount)?;
+    list_of(state, principal.account.id).await
+}
+
+/// The keys of `user_id` that are not revoked, newest first (for the operator's command
+/// line, which acts for the instance, not as a person).
+pub async fn list_of(state: &AppState, user_id: i64) -> Result<Vec<ApiKey>> {
     let sql = concat!(
         "SELECT ",
         key_columns!(),
@@ -292,43 +308,54 @@ pub fn key_options(state: &AppState, principal: &Principal) -> NewKeyChoices {
     }
 }
 
-/// Staff at this level may read anyone's keys.
-const READ_OTHERS_LEVEL: u8 = 6;
-
-/// One key by id: the caller's own, or anyone's for staff who may read all data (level 6).
-/// Anything else is "not found", so ids of other people's keys are not confirmed. The owner
-/// check is part of the query, so it cannot be forgotten.
+/// One key by id (level 2): the caller's own, or anyone's for staff who may read all data
+/// (level 6). Anything else is "not found", so ids of other people's keys are not confirmed.
+/// The owner check is part of the query, so it cannot be forgotten.
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<ApiKey> {
+    principal.require(Permission::ReadOwnAccount)?;
+    find(state, principal, id, READ_OTHERS).await?.map(|row| row.view(state, now())).ok_or_else(|| not_found(id))
+}
+
+/// The key `id` if the caller owns it or acts at `staff`'s level.
+async fn find(state: &AppState, principal: &Principal, id: &str, staff: Permission) -> Result<Option<KeyRow>> {
+    if !token::is_key_id(id) {
+        // Not a key id at all (and never sent to the database as one).
+        return Ok(None);
+    }
     let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.id = $1 AND (k.user_id = $2 OR $3 >= $4)");
-    sqlx::query_as::<_, KeyRow>(sql)
-        .bind(id)
-        .bind_scope(principal, READ_OTHERS_LEVEL)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .map(|row| row.view(state, now()))
-        .ok_or_else(|| not_found(id))
+    Ok(sqlx::query_as::<_, KeyRow>(sql).bind(id).bind_scope(principal, staff).fetch_optional(&state.db.pool).await?)
 }
 
 fn not_found(id: &str) -> Error {
     Error::new(ErrorCode::NotFound, format!("No API key with id '{}' in your account.", id.chars().take(40).collect::<String>()))
 }
 
-/// Revokes a key: one's own (revoking twice is harmless), or — at level 8 — anyone's, with a
-/// reason that goes into the owner's audit log. Takes effect on the very next request.
+/// Revokes a key (level 4): one's own (revoking twice is harmless), or — at level 8 —
+/// anyone's, with a reason that goes into the owner's audit log. Takes effect on the very
+/// next request. Staff who can read the key but not revoke it are told so (403).
 pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: Option<&str>) -> Result<()> {
+    principal.require(MANAGE_KEYS)?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(problem) = reason.and_then(|r| control_problem(r, false)) {
+        return Err(Error::validation(vec![FieldError::new("reason", problem)]));
+    }
     // Owner or level-8 staff, checked in the query: anyone else finds nothing.
-    let row = sqlx::query("SELECT user_id, revoked_at FROM api_keys WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
-        .bind(id)
-        .bind_scope(principal, MAX_LEVEL)
-        .fetch_optional(&state.db.pool)
-        .await?;
+    let row = if token::is_key_id(id) {
+        sqlx::query("SELECT user_id, revoked_at FROM api_keys WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
+            .bind(id)
+            .bind_scope(principal, REVOKE_OTHERS)
+            .fetch_optional(&state.db.pool)
+            .await?
+    } else {
+        None
+    };
     let Some(row) = row else {
-        return Err(not_found(id));
+        let readable = find(state, principal, id, READ_OTHERS).await?.is_some();
+        return Err(write_refusal(principal, readable, REVOKE_OTHERS, not_found(id)));
     };
     let owner: i64 = row.try_get("user_id")?;
     let already: Option<i64> = row.try_get("revoked_at")?;
     let own = owner == principal.account.id;
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if !own {
         if reason.is_none() {
             return Err(Error::validation(vec![FieldError::new(
@@ -357,7 +384,8 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
         (false, Some(r)) => format!("revoked by {} (staff): {r}", principal.account.username),
         (false, None) => unreachable!("checked above"),
     };
-    audit(&mut tx, owner, "key_revoked", Some(id), actor, &detail, now).await?;
+    let entry = audit::Entry { user_id: owner, kind: AuditKind::KeyRevoked, key_id: Some(id), actor, detail: &detail, at: now };
+    audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -382,114 +410,15 @@ pub async fn revoke_by_operator(state: &AppState, id: &str) -> Result<()> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    audit(&mut tx, owner, "key_revoked", Some(id), None, "revoked by the operator (command line)", now).await?;
+    let entry = audit::Entry {
+        user_id: owner,
+        kind: AuditKind::KeyRevoked,
+        key_id: Some(id),
+        actor: None,
+        detail: "revoked by the operator (command line)",
+        at: now,
+    };
+    audit::record(&mut *tx, entry).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Checks a key's id and secret and returns who is calling, at what level.
-///
-/// Order matters: an unknown id and a wrong secret get the same answer; only the holder of
-/// the right secret learns that the key is revoked or expired (and those refusals are
-/// written to the owner's audit log, at most once an hour per key).
-pub async fn authenticate(state: &AppState, id: &str, secret: &str) -> Result<Principal> {
-    let sql = concat!(
-        "SELECT ",
-        account_columns!(),
-        ", k.name AS key_name, k.level AS key_level, k.secret_hash, k.expires_at AS key_expires_at, \
-         k.revoked_at AS key_revoked_at FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1"
-    );
-    let row = sqlx::query(sql).bind(id).fetch_optional(&state.db.pool).await?;
-    let Some(row) = row else {
-        return Err(invalid_credentials());
-    };
-    let hash: String = row.try_get("secret_hash")?;
-    if !token::verify_secret(state.secrets.key_pepper.as_bytes(), secret, &hash) {
-        return Err(invalid_credentials());
-    }
-    let account = Account::from_row(&row)?;
-    let now = now();
-    let expires_at: i64 = row.try_get("key_expires_at")?;
-    if row.try_get::<Option<i64>, _>("key_revoked_at")?.is_some() {
-        audit_refused_use(state, account.id, id, "revoked", now).await?;
-        return Err(Error::new(ErrorCode::KeyRevoked, "This API key has been revoked. Create a new one in your account settings."));
-    }
-    if expires_at <= now {
-        audit_refused_use(state, account.id, id, "expired", now).await?;
-        let mut p = Problem::new(
-            ErrorCode::KeyExpired,
-            format!("This API key expired at {}. Create a new one in your account settings.", rfc3339(expires_at)),
-        );
-        p.expired_at = Some(rfc3339(expires_at));
-        return Err(p.into());
-    }
-    if account.suspended_at.is_some() {
-        return Err(Error::new(ErrorCode::AccountSuspended, "The account this key belongs to is suspended."));
-    }
-    state.usage.record(id, now);
-    let key_level = row.try_get::<i64, _>("key_level")?.clamp(0, MAX_LEVEL as i64) as u8;
-    Ok(Principal {
-        level: effective_level(key_level, account.role.level()),
-        key: Some(KeyAuth { id: id.to_owned(), name: row.try_get("key_name")?, level: key_level, expires_at }),
-        account,
-    })
-}
-
-pub fn invalid_credentials() -> Error {
-    Error::new(ErrorCode::InvalidCredentials, "The API key is not valid. Check that it was copied whole.")
-}
-
-async fn audit(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    user_id: i64,
-    kind: &str,
-    key_id: Option<&str>,
-    actor: Option<i64>,
-    detail: &str,
-    at: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (user_id, kind, key_id, actor_user_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(user_id)
-    .bind(kind)
-    .bind(key_id)
-    .bind(actor)
-    .bind(detail)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Logs a refused use of a revoked or expired key, at most once an hour per key, so that a
-/// script hammering with a dead key cannot flood the log (or the database).
-async fn audit_refused_use(state: &AppState, user_id: i64, key_id: &str, why: &str, at: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (user_id, kind, key_id, detail, created_at) \
-         SELECT $1, 'key_use_refused', $2, $3, $4 WHERE NOT EXISTS \
-         (SELECT 1 FROM audit_events WHERE key_id = $2 AND kind = 'key_use_refused' AND created_at > $5)",
-    )
-    .bind(user_id)
-    .bind(key_id)
-    .bind(format!("a request with this {why} key was refused"))
-    .bind(at)
-    .bind(at - 3600)
-    .execute(&state.db.pool)
-    .await?;
-    Ok(())
-}
-
-/// The audit log of `user_id`, newest first (at most `limit` events).
-pub async fn audit_log(state: &AppState, user_id: i64, limit: i64) -> Result<Vec<(String, Option<String>, String, i64)>> {
-    let rows = sqlx::query(
-        "SELECT kind, key_id, COALESCE(detail, '') AS detail, created_at FROM audit_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(user_id)
-    .bind(limit)
-    .fetch_all(&state.db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("kind")?, r.try_get("key_id")?, r.try_get("detail")?, r.try_get("created_at")?)))
-        .collect()
 }

@@ -3,12 +3,12 @@
 
 use super::service;
 use super::{CuratedPage, CuratedSet, CuratedSetChanges, NewCuratedSet};
+use crate::auth::Principal;
 use crate::error::Problem;
-use crate::server::api::{ApiBody, ApiJson, ApiPath, ApiQuery, Format, FormatParams};
-use crate::server::auth::Principal;
-use crate::server::{AppState, Result};
-use crate::sets::api::PageParams;
-use crate::sets::service::ListQuery;
+use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, Format, FormatParams};
+use crate::server::paging::ListQuery;
+use crate::server::Result;
+use crate::state::AppState;
 use crate::sets::MeasurementSet;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -40,14 +40,14 @@ impl ApiBody for CuratedSetChanges {
     path = "/api/v1/curated-sets",
     tag = "curated",
     security(()),
-    params(PageParams),
+    params(ListQuery),
     responses(
         (status = OK, description = "One page of curated sets", body = CuratedPage),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: a bad `q`, `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-pub async fn list_curated(State(state): State<AppState>, ApiQuery(page): ApiQuery<PageParams>) -> Result<Json<CuratedPage>> {
-    Ok(Json(service::list(&state, ListQuery { q: page.q, limit: page.limit, offset: page.offset }).await?))
+pub async fn list_curated(State(state): State<AppState>, ApiQuery(query): ApiQuery<ListQuery>) -> Result<Json<CuratedPage>> {
+    Ok(Json(service::list(&state, query).await?))
 }
 
 /// One curated set (public).

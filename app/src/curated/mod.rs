@@ -72,19 +72,14 @@ pub struct CuratedPage {
 /// The curated sets, for the gallery (anyone may look).
 #[server(prefix = "/ui", endpoint = "curated")]
 pub async fn list_curated(q: Option<String>) -> Result<CuratedPage, Problem> {
-    use crate::server::http;
-    let (state, _parts) = http::context()?;
-    http::ui(async { service::list(&state, crate::sets::service::ListQuery { q, limit: Some(200), offset: None }).await }).await
+    let state = crate::functions::state()?;
+    crate::functions::ui(service::list(&state, crate::server::paging::ListQuery::first_page(q))).await
 }
 
 /// Copies a curated set into the signed-in person's own sets.
 #[server(prefix = "/ui", endpoint = "curated/clone")]
 pub async fn clone_curated(id: i64) -> Result<MeasurementSet, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::clone(&state, &principal, id).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::clone(&state, &me, id)).await
 }

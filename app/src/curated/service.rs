@@ -2,17 +2,19 @@
 //! and above writes them; level 3 clones one into the caller's own sets.
 
 use super::{CuratedPage, CuratedSet, CuratedSetChanges, NewCuratedSet};
+use crate::auth::Principal;
 use crate::error::ErrorCode;
-use crate::server::auth::Principal;
-use crate::server::db::now;
-use crate::server::{AppState, Error, Result};
-use crate::sets::service::{check, measurement_problems, merge, text_problems, ListQuery, NAME_MAX};
+use crate::levels::Permission::{WriteCurated, WriteOwnData};
+use crate::measurements::{self, change_problems};
+use crate::server::db::{now, rfc3339};
+use crate::server::error::ensure_valid;
+use crate::server::paging::{fetch_page, ListQuery};
+use crate::server::{Error, Result};
 use crate::sets::{MeasurementSet, NewSet};
+use crate::state::AppState;
+use crate::text::{text_problems, NAME_MAX};
 use sqlx::{FromRow, Row};
 use std::collections::BTreeMap;
-
-/// Creating, changing and deleting curated sets.
-pub const WRITE: u8 = 5;
 
 macro_rules! curated_columns {
     () => {
@@ -39,8 +41,8 @@ impl CuratedRow {
             name: self.name,
             notes: self.notes,
             measurements,
-            created_at: crate::server::db::rfc3339(self.created_at),
-            updated_at: crate::server::db::rfc3339(self.updated_at),
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
         })
     }
 }
@@ -51,19 +53,16 @@ fn not_found(id: i64) -> Error {
 
 /// Curated sets, alphabetically, one page at a time; `q` narrows them by name. For anyone.
 pub async fn list(state: &AppState, query: ListQuery) -> Result<CuratedPage> {
-    let (pattern, limit, offset) = query.checked()?;
+    let page = query.checked()?;
     let sql = concat!(
         "SELECT ",
         curated_columns!(),
         " FROM curated_sets c WHERE LOWER(c.name) LIKE $1 ESCAPE '\\' ORDER BY c.name, c.id LIMIT $2 OFFSET $3"
     );
-    let rows = sqlx::query_as::<_, CuratedRow>(sql).bind(&pattern).bind(limit).bind(offset).fetch_all(&state.db.pool).await?;
-    let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM curated_sets WHERE LOWER(name) LIKE $1 ESCAPE '\\'")
-        .bind(&pattern)
-        .fetch_one(&state.db.pool)
-        .await?
-        .try_get("n")?;
-    Ok(CuratedPage { sets: rows.into_iter().map(CuratedRow::view).collect::<Result<_>>()?, total, limit, offset })
+    let rows = sqlx::query_as::<_, CuratedRow>(sql).bind(&page.pattern).bind(page.limit).bind(page.offset);
+    let count = sqlx::query("SELECT COUNT(*) AS n FROM curated_sets WHERE LOWER(name) LIKE $1 ESCAPE '\\'").bind(&page.pattern);
+    let (rows, total) = fetch_page(&state.db, rows, count).await?;
+    Ok(CuratedPage { sets: rows.into_iter().map(CuratedRow::view).collect::<Result<_>>()?, total, limit: page.limit, offset: page.offset })
 }
 
 /// One curated set. For anyone.
@@ -74,12 +73,12 @@ pub async fn get(state: &AppState, id: i64) -> Result<CuratedSet> {
 
 /// Creates a curated set (level 5). Nothing is stored when any part is invalid.
 pub async fn create(state: &AppState, principal: &Principal, new: NewCuratedSet) -> Result<CuratedSet> {
-    principal.require(WRITE)?;
+    principal.require(WriteCurated)?;
     let mut errors = text_problems(Some(&new.name), new.notes.as_deref());
-    errors.extend(measurement_problems(new.measurements.as_ref()));
-    check(errors)?;
+    errors.extend(change_problems(new.measurements.as_ref()));
+    ensure_valid(errors)?;
     let mut measurements = BTreeMap::new();
-    merge(&mut measurements, new.measurements.unwrap_or_default());
+    measurements::merge(&mut measurements, new.measurements.unwrap_or_default());
     let (name, notes) = (new.name.trim().to_owned(), new.notes.unwrap_or_default());
     let t = now();
     let id: i64 = sqlx::query(
@@ -94,24 +93,24 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewCuratedSet)
     .fetch_one(&state.db.pool)
     .await?
     .try_get("id")?;
-    let stamp = crate::server::db::rfc3339(t);
+    let stamp = rfc3339(t);
     Ok(CuratedSet { id, name, notes, measurements, created_at: stamp.clone(), updated_at: stamp })
 }
 
 /// Changes a curated set (level 5): fields given replace; measurements merge, `null` clears.
 pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: CuratedSetChanges) -> Result<CuratedSet> {
-    principal.require(WRITE)?;
+    principal.require(WriteCurated)?;
     let mut set = get(state, id).await?;
     let mut errors = text_problems(changes.name.as_deref(), changes.notes.as_deref());
-    errors.extend(measurement_problems(changes.measurements.as_ref()));
-    check(errors)?;
+    errors.extend(change_problems(changes.measurements.as_ref()));
+    ensure_valid(errors)?;
     if let Some(name) = changes.name {
         set.name = name.trim().to_owned();
     }
     if let Some(notes) = changes.notes {
         set.notes = notes;
     }
-    merge(&mut set.measurements, changes.measurements.unwrap_or_default());
+    measurements::merge(&mut set.measurements, changes.measurements.unwrap_or_default());
     let t = now();
     let done = sqlx::query("UPDATE curated_sets SET name = $1, notes = $2, measurements = $3, updated_at = $4 WHERE id = $5")
         .bind(&set.name)
@@ -124,13 +123,13 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: C
     if done.rows_affected() == 0 {
         return Err(not_found(id));
     }
-    set.updated_at = crate::server::db::rfc3339(t);
+    set.updated_at = rfc3339(t);
     Ok(set)
 }
 
 /// Deletes a curated set (level 5). Sets cloned from it are the cloners' own and stay.
 pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<()> {
-    principal.require(WRITE)?;
+    principal.require(WriteCurated)?;
     let done = sqlx::query("DELETE FROM curated_sets WHERE id = $1").bind(id).execute(&state.db.pool).await?;
     if done.rows_affected() == 0 {
         return Err(not_found(id));
@@ -140,7 +139,7 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<
 
 /// Copies a curated set into a new private set of the caller's own (level 3).
 pub async fn clone(state: &AppState, principal: &Principal, id: i64) -> Result<MeasurementSet> {
-    principal.require(crate::sets::service::WRITE_OWN)?;
+    principal.require(WriteOwnData)?;
     let source = get(state, id).await?;
     let copy = NewSet {
         name: source.name.chars().take(NAME_MAX).collect(),

@@ -188,7 +188,7 @@ fn NewKeyForm(
                     <label for="key-level">"Access level"</label>
                     <select id="key-level" name="level">
                         {options.grantable.iter().map(|l| view! {
-                            <option value=l.level.to_string() selected=l.level == crate::levels::DEFAULT_KEY_LEVEL>
+                            <option value=l.level.to_string() selected=l.level == crate::levels::DEFAULT_KEY_LEVEL.get()>
                                 {format!("{} — {}", l.level, l.label)}
                             </option>
                         }).collect_view()}

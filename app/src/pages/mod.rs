@@ -247,14 +247,14 @@ pub fn origin() -> String {
     }
     #[cfg(feature = "ssr")]
     {
-        let (Some(state), Some(parts)) = (use_context::<crate::server::AppState>(), use_context::<http::request::Parts>()) else {
+        let (Some(state), Some(parts)) = (use_context::<crate::state::AppState>(), use_context::<http::request::Parts>()) else {
             return String::new();
         };
         if let Some(url) = &state.config.public_url {
             return url.trim_end_matches('/').to_owned();
         }
         let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-        let scheme = if crate::server::session::is_https(&state.config, &parts.headers) { "https" } else { "http" };
+        let scheme = if crate::server::cookie::is_https(&state.config, &parts.headers) { "https" } else { "http" };
         format!("{scheme}://{host}")
     }
     #[cfg(not(any(feature = "hydrate", feature = "ssr")))]

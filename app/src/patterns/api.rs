@@ -3,12 +3,12 @@
 
 use super::service;
 use super::{NewPattern, Pattern, PatternChanges, PatternPage};
+use crate::auth::Principal;
 use crate::error::Problem;
-use crate::server::api::{ApiBody, ApiJson, ApiPath, ApiQuery, Format, FormatParams};
-use crate::server::auth::Principal;
-use crate::server::{AppState, Result};
-use crate::sets::api::PageParams;
-use crate::sets::service::ListQuery;
+use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, Format, FormatParams};
+use crate::server::paging::ListQuery;
+use crate::server::Result;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -38,7 +38,7 @@ impl ApiBody for PatternChanges {
     get,
     path = "/api/v1/patterns",
     tag = "patterns",
-    params(PageParams),
+    params(ListQuery),
     responses(
         (status = OK, description = "One page of your patterns", body = PatternPage),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: a bad `q`, `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
@@ -47,9 +47,9 @@ impl ApiBody for PatternChanges {
 pub async fn list_patterns(
     State(state): State<AppState>,
     principal: Principal,
-    ApiQuery(page): ApiQuery<PageParams>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<PatternPage>> {
-    Ok(Json(service::list(&state, &principal, ListQuery { q: page.q, limit: page.limit, offset: page.offset }).await?))
+    Ok(Json(service::list(&state, &principal, query).await?))
 }
 
 /// Create a pattern (level 3).

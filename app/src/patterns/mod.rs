@@ -135,67 +135,41 @@ pub struct SetChoice {
 /// The signed-in person's patterns, newest first; `q` narrows them by name.
 #[server(prefix = "/ui", endpoint = "patterns")]
 pub async fn list_patterns(q: Option<String>) -> Result<PatternPage, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        let query = crate::sets::service::ListQuery { q, limit: Some(crate::sets::service::PAGE_MAX), offset: None };
-        service::list(&state, &principal, query).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::list(&state, &me, crate::server::paging::ListQuery::first_page(q))).await
 }
 
 /// One of the signed-in person's patterns, and the sets it could be linked to.
 #[server(prefix = "/ui", endpoint = "patterns/get")]
 pub async fn get_pattern(id: Option<i64>) -> Result<(Option<Pattern>, Vec<SetChoice>), Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        let pattern = match id {
-            Some(id) => Some(service::get(&state, &principal, id).await?),
-            None => None,
-        };
-        let sets = crate::sets::service::all_of(&state, principal.account.id).await?;
-        Ok((pattern, sets.into_iter().map(|s| SetChoice { id: s.id, name: s.name }).collect()))
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::editor(&state, &me, id)).await
 }
 
 /// Creates a pattern for the signed-in person.
 #[server(prefix = "/ui", endpoint = "patterns/create", input = leptos::server_fn::codec::Json)]
 pub async fn create_pattern(new: NewPattern) -> Result<Pattern, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::create(&state, &principal, new).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::create(&state, &me, new)).await
 }
 
 /// Changes one of the signed-in person's patterns.
 #[server(prefix = "/ui", endpoint = "patterns/update", input = leptos::server_fn::codec::Json)]
 pub async fn update_pattern(id: i64, changes: PatternChanges) -> Result<Pattern, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::update(&state, &principal, id, changes).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::update(&state, &me, id, changes)).await
 }
 
 /// Deletes one of the signed-in person's patterns.
 #[server(prefix = "/ui", endpoint = "patterns/delete")]
 pub async fn delete_pattern(id: i64) -> Result<(), Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::delete(&state, &principal, id).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::delete(&state, &me, id)).await
 }
 
 #[cfg(test)]

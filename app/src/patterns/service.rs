@@ -2,21 +2,24 @@
 //!
 //! The same ladder as measurement sets: read own patterns at 1, write own at 3; read
 //! others' at 5, write others' at 7. Every query filters by owner — or by those staff
-//! levels — in its WHERE clause, so another person's private pattern is simply not found.
+//! levels — in its WHERE clause (`auth::scope`), so another person's private pattern is
+//! simply not found; a caller who can read a pattern but not change it is told
+//! `level_too_low`.
 //! A pattern may link only a set its owner could use: their own, or a public one.
 
-use super::{design_problem, settings_problem, NewPattern, Pattern, PatternChanges, PatternPage};
+use super::{design_problem, settings_problem, NewPattern, Pattern, PatternChanges, PatternPage, SetChoice};
+use crate::auth::scope::{write_refusal, BindScope};
+use crate::auth::Principal;
 use crate::error::{ErrorCode, FieldError};
-use crate::server::auth::{BindScope, Principal};
-use crate::server::db::now;
-use crate::server::{AppState, Error, Result};
-use crate::sets::service::{check, linkable, text_problems, ListQuery};
+use crate::levels::Permission::{self, ReadOthersData, ReadOwnData, WriteOthersData, WriteOwnData};
+use crate::server::db::{now, rfc3339};
+use crate::server::error::ensure_valid;
+use crate::server::paging::{fetch_page, ListQuery};
+use crate::server::{Error, Result};
+use crate::sets::service::linkable;
+use crate::state::AppState;
+use crate::text::text_problems;
 use sqlx::{FromRow, Row};
-
-pub const READ_OWN: u8 = 1;
-pub const WRITE_OWN: u8 = 3;
-pub const READ_OTHERS: u8 = 5;
-pub const WRITE_OTHERS: u8 = 7;
 
 macro_rules! pattern_columns {
     () => {
@@ -50,8 +53,8 @@ impl PatternRow {
             settings,
             set_id: self.set_id,
             public: self.public != 0,
-            created_at: crate::server::db::rfc3339(self.created_at),
-            updated_at: crate::server::db::rfc3339(self.updated_at),
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
         })
     }
 }
@@ -79,14 +82,14 @@ fn settings_errors(settings: Option<&serde_json::Value>) -> Vec<FieldError> {
 
 /// Creates a pattern owned by the caller. Nothing is stored when any part is invalid.
 pub async fn create(state: &AppState, principal: &Principal, new: NewPattern) -> Result<Pattern> {
-    principal.require(WRITE_OWN)?;
+    principal.require(WriteOwnData)?;
     let mut errors = text_problems(Some(&new.name), new.notes.as_deref());
     if let Some(problem) = design_problem(&new.design) {
         errors.push(FieldError::new("design", problem));
     }
     errors.extend(settings_errors(new.settings.as_ref()));
     errors.extend(link_problem(state, principal.account.id, new.set_id).await?);
-    check(errors)?;
+    ensure_valid(errors)?;
     let settings = match new.settings {
         Some(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
@@ -109,25 +112,43 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewPattern) ->
     .fetch_one(&state.db.pool)
     .await?
     .try_get("id")?;
-    let stamp = crate::server::db::rfc3339(t);
+    let stamp = rfc3339(t);
     Ok(Pattern { id, name, notes, design: new.design, settings, set_id: new.set_id, public, created_at: stamp.clone(), updated_at: stamp })
 }
 
-/// One pattern row: the caller's own at `own_level`, or anyone's from `others_level` up.
-async fn fetch(state: &AppState, principal: &Principal, id: i64, own_level: u8, others_level: u8) -> Result<PatternRow> {
-    principal.require(own_level)?;
+/// One pattern row: the caller's own at `own`, or anyone's for staff with `others`.
+async fn fetch(state: &AppState, principal: &Principal, id: i64, own: Permission, others: Permission) -> Result<PatternRow> {
+    principal.require(own)?;
+    find(state, principal, id, others).await?.ok_or_else(|| not_found(id))
+}
+
+/// The row of pattern `id` if the caller owns it or acts at `others`' level.
+async fn find(state: &AppState, principal: &Principal, id: i64, others: Permission) -> Result<Option<PatternRow>> {
     let sql = concat!("SELECT ", pattern_columns!(), " FROM patterns p WHERE p.id = $1 AND (p.user_id = $2 OR $3 >= $4)");
-    sqlx::query_as::<_, PatternRow>(sql)
-        .bind(id)
-        .bind_scope(principal, others_level)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or_else(|| not_found(id))
+    Ok(sqlx::query_as::<_, PatternRow>(sql).bind(id).bind_scope(principal, others).fetch_optional(&state.db.pool).await?)
+}
+
+/// The refusal of a write to pattern `id` that the caller may not make: 403 when the caller
+/// can read it, 404 when not.
+async fn refuse_write(state: &AppState, principal: &Principal, id: i64) -> Result<Error> {
+    let readable = find(state, principal, id, ReadOthersData).await?.is_some();
+    Ok(write_refusal(principal, readable, WriteOthersData, not_found(id)))
 }
 
 /// One pattern the caller may read.
 pub async fn get(state: &AppState, principal: &Principal, id: i64) -> Result<Pattern> {
-    fetch(state, principal, id, READ_OWN, READ_OTHERS).await?.view()
+    fetch(state, principal, id, ReadOwnData, ReadOthersData).await?.view()
+}
+
+/// What the pattern editor opens with: the pattern (none for a new one) and the caller's
+/// sets it could be linked to.
+pub async fn editor(state: &AppState, principal: &Principal, id: Option<i64>) -> Result<(Option<Pattern>, Vec<SetChoice>)> {
+    let pattern = match id {
+        Some(id) => Some(get(state, principal, id).await?),
+        None => None,
+    };
+    let sets = crate::sets::service::all_of(state, principal.account.id).await?;
+    Ok((pattern, sets.into_iter().map(|s| SetChoice { id: s.id, name: s.name }).collect()))
 }
 
 /// A public pattern, for anyone. Its `set_id` shows only when that set is public too.
@@ -157,33 +178,28 @@ pub async fn get_public(state: &AppState, id: i64) -> Result<Pattern> {
 
 /// The caller's own patterns, newest first, one page at a time; `q` narrows them by name.
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<PatternPage> {
-    principal.require(READ_OWN)?;
-    let (pattern, limit, offset) = query.checked()?;
+    principal.require(ReadOwnData)?;
+    let page = query.checked()?;
     let sql = concat!(
         "SELECT ",
         pattern_columns!(),
         " FROM patterns p WHERE p.user_id = $1 AND LOWER(p.name) LIKE $2 ESCAPE '\\' ORDER BY p.id DESC LIMIT $3 OFFSET $4"
     );
-    let rows = sqlx::query_as::<_, PatternRow>(sql)
+    let rows = sqlx::query_as::<_, PatternRow>(sql).bind(principal.account.id).bind(&page.pattern).bind(page.limit).bind(page.offset);
+    let count = sqlx::query("SELECT COUNT(*) AS n FROM patterns WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'")
         .bind(principal.account.id)
-        .bind(&pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&state.db.pool)
-        .await?;
-    let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM patterns WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'")
-        .bind(principal.account.id)
-        .bind(&pattern)
-        .fetch_one(&state.db.pool)
-        .await?
-        .try_get("n")?;
-    Ok(PatternPage { patterns: rows.into_iter().map(PatternRow::view).collect::<Result<_>>()?, total, limit, offset })
+        .bind(&page.pattern);
+    let (rows, total) = fetch_page(&state.db, rows, count).await?;
+    Ok(PatternPage { patterns: rows.into_iter().map(PatternRow::view).collect::<Result<_>>()?, total, limit: page.limit, offset: page.offset })
 }
 
 /// Changes a pattern: given fields replace (settings whole); `set_id: null` unlinks. The
 /// design cannot change. Nothing changes when any part is invalid.
 pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: PatternChanges) -> Result<Pattern> {
-    let row = fetch(state, principal, id, WRITE_OWN, WRITE_OTHERS).await?;
+    principal.require(WriteOwnData)?;
+    let Some(row) = find(state, principal, id, WriteOthersData).await? else {
+        return Err(refuse_write(state, principal, id).await?);
+    };
     let owner = row.user_id;
     let mut pattern = row.view()?;
     let mut errors = text_problems(changes.name.as_deref(), changes.notes.as_deref());
@@ -196,7 +212,7 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: P
     errors.extend(settings_errors(changes.settings.as_ref()));
     // Checked against the pattern's owner: staff editing it cannot link their own sets.
     errors.extend(link_problem(state, owner, changes.set_id.flatten()).await?);
-    check(errors)?;
+    ensure_valid(errors)?;
     if let Some(set_id) = changes.set_id {
         pattern.set_id = set_id;
     }
@@ -222,23 +238,23 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: P
     .bind(pattern.public as i64)
     .bind(t)
     .bind(id)
-    .bind_scope(principal, WRITE_OTHERS)
+    .bind_scope(principal, WriteOthersData)
     .execute(&state.db.pool)
     .await?;
-    pattern.updated_at = crate::server::db::rfc3339(t);
+    pattern.updated_at = rfc3339(t);
     Ok(pattern)
 }
 
 /// Deletes a pattern (own at level 3, anyone's at 7).
 pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<()> {
-    principal.require(WRITE_OWN)?;
+    principal.require(WriteOwnData)?;
     let done = sqlx::query("DELETE FROM patterns WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
         .bind(id)
-        .bind_scope(principal, WRITE_OTHERS)
+        .bind_scope(principal, WriteOthersData)
         .execute(&state.db.pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(not_found(id));
+        return Err(refuse_write(state, principal, id).await?);
     }
     Ok(())
 }

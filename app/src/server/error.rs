@@ -67,6 +67,15 @@ fn is_unavailable(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
 }
 
+/// `Ok` when `errors` is empty, else one `422 validation_failed` listing them all.
+pub fn ensure_valid(errors: Vec<FieldError>) -> Result<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::validation(errors))
+    }
+}
+
 impl From<Problem> for Error {
     fn from(p: Problem) -> Self {
         Error::Problem(Box::new(p))

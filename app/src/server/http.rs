@@ -1,12 +1,11 @@
-//! HTTP plumbing shared by every route: the cross-site guard, `/healthz`, the JSON 404 for
-//! unknown API paths, and the glue that runs a server function body through the service
-//! layer's error type.
+//! HTTP plumbing shared by every route: the cross-site guard, the body limit, `/healthz`,
+//! the JSON 404 for unknown API paths, the client's address, and the glue that runs a server
+//! function body through the service layer's error type.
 
+use super::config::Config;
+use super::cookie;
 use super::db::Db;
 use super::error::{problem_headers, problem_response, Error, Result};
-use super::session;
-use super::state::{AppState, Config};
-use crate::accounts::service::Account;
 use crate::error::{ErrorCode, Problem};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -30,7 +29,7 @@ pub const UI_PREFIX: &str = "/ui/";
 /// URL. Scripts using API keys send no `Origin` and are not affected.
 pub async fn refuse_cross_site(State(config): State<Arc<Config>>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let guarded = req.uri().path().starts_with(UI_PREFIX) || session::token_from_headers(req.headers()).is_some();
+    let guarded = req.uri().path().starts_with(UI_PREFIX) || cookie::token_from_headers(req.headers()).is_some();
     if !safe && guarded && is_cross_site(&config, req.headers()) {
         return Error::new(
             ErrorCode::CrossSiteRequest,
@@ -59,7 +58,7 @@ fn is_cross_site(config: &Config, headers: &HeaderMap) -> bool {
 /// its length is declared or it arrives chunked. Bodies are read into memory up to the limit
 /// (every handler reads them whole anyway: forms and JSON).
 pub async fn refuse_large_bodies(req: Request, next: Next) -> Response {
-    let limit = super::api::BODY_LIMIT;
+    let limit = super::extract::BODY_LIMIT;
     let too_large = || {
         Error::new(ErrorCode::PayloadTooLarge, format!("The body is larger than {} KiB.", limit / 1024)).into_response()
     };
@@ -100,7 +99,7 @@ pub async fn server_fn_problem_status(req: Request, next: Next) -> Response {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, super::api::BODY_LIMIT).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, super::extract::BODY_LIMIT).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     if let Some(status) = serde_json::from_slice::<Problem>(&bytes)
@@ -115,18 +114,6 @@ pub async fn server_fn_problem_status(req: Request, next: Next) -> Response {
 /// Unknown paths under `/api/`: a problem+json 404 rather than an HTML page.
 pub async fn api_not_found(req: Request) -> Response {
     problem_response(&Problem::new(ErrorCode::NotFound, format!("No API route at {}.", req.uri().path())))
-}
-
-/// The state and request head a server function runs with.
-///
-/// Fallible rather than panicking: Leptos also renders the app outside any request (to list
-/// its routes), and a resource there calls server functions with neither in context.
-pub fn context() -> Result<(AppState, Parts)> {
-    match (use_context::<AppState>(), use_context::<Parts>()) {
-        (Some(state), Some(parts)) => Ok((state, parts)),
-        // Expected during route listing; not worth an error in the log.
-        _ => Err(Error::new(ErrorCode::Internal, "This call needs a request.")),
-    }
 }
 
 /// Runs a server function body: service errors become a [`Problem`] whose status and
@@ -149,14 +136,6 @@ pub async fn ui<T>(body: impl Future<Output = Result<T>>) -> std::result::Result
         }
         problem
     })
-}
-
-/// The signed-in account of the request, if any.
-pub async fn session_account(state: &AppState, parts: &Parts) -> Result<Option<Account>> {
-    match session::token_from_headers(&parts.headers) {
-        Some(token) => session::resolve(&state.db, &state.config, &token).await,
-        None => Ok(None),
-    }
 }
 
 /// The client's address, as the throttle's key. Behind a reverse proxy every client shares

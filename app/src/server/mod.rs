@@ -1,17 +1,20 @@
-//! Server-only infrastructure shared by every resource: state, storage, errors, sessions,
-//! password hashing, throttling and HTTP glue. Resource rules live in their own modules
-//! (e.g. `crate::accounts::service`); this module knows nothing about them beyond accounts.
+//! Server-only infrastructure, the bottom layer of the server side: storage, the error type,
+//! settings, password hashing, the log-in throttle, request extractors, paging and the HTTP
+//! guards every route shares.
+//!
+//! Layering: nothing here knows about accounts, keys or any other resource; `auth`, `state`
+//! and the resources build on it, never the other way round.
 
-pub mod api;
-pub mod auth;
+pub mod config;
+pub mod cookie;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod http;
+pub mod paging;
 pub mod password;
-pub mod session;
-pub mod state;
 pub mod throttle;
 
+pub use config::{Config, KeySettings};
 pub use db::{Backend, Db};
 pub use error::{Error, Result};
-pub use state::{AppState, Config, KeySettings};

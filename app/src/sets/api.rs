@@ -4,16 +4,18 @@
 
 use super::service;
 use super::{MeasurementSet, NewSet, SetChanges, SetPage};
+use crate::auth::Principal;
 use crate::error::Problem;
 use crate::measurements::{Unit, CATALOGUE, MAX_DEG, MAX_MM};
-use crate::server::api::{ApiBody, ApiJson, ApiPath, ApiQuery, Format, FormatParams};
-use crate::server::auth::Principal;
-use crate::server::{AppState, Result};
+use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, Format, FormatParams};
+use crate::server::paging::ListQuery;
+use crate::server::Result;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -75,18 +77,6 @@ pub async fn catalogue() -> Json<Vec<CatalogueEntry>> {
     )
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PageParams {
-    /// Only those whose name contains this text (ignoring case).
-    pub q: Option<String>,
-    /// How many per page, 1–200 (default 50).
-    pub limit: Option<i64>,
-    /// How many to skip (default 0).
-    pub offset: Option<i64>,
-}
-
 /// List your measurement sets (level 1).
 ///
 /// Newest first, one page at a time.
@@ -94,14 +84,14 @@ pub struct PageParams {
     get,
     path = "/api/v1/sets",
     tag = "sets",
-    params(PageParams),
+    params(ListQuery),
     responses(
         (status = OK, description = "One page of your sets", body = SetPage),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: a bad `limit` or `offset`", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-pub async fn list_sets(State(state): State<AppState>, principal: Principal, ApiQuery(page): ApiQuery<PageParams>) -> Result<Json<SetPage>> {
-    Ok(Json(service::list(&state, &principal, service::ListQuery { q: page.q, limit: page.limit, offset: page.offset }).await?))
+pub async fn list_sets(State(state): State<AppState>, principal: Principal, ApiQuery(query): ApiQuery<ListQuery>) -> Result<Json<SetPage>> {
+    Ok(Json(service::list(&state, &principal, query).await?))
 }
 
 /// Create a measurement set (level 3).

@@ -80,78 +80,54 @@ pub struct SetPage {
     pub offset: i64,
 }
 
-// The browser's server functions. Each one: the session's principal, then the service.
+// The browser's server functions. Each one: the state and the session's principal, then
+// the service.
 // Those that carry a measurements map take JSON (`null` must survive the trip: it clears).
 
 /// The signed-in person's sets, newest first (up to 200); `q` narrows them by name.
 #[server(prefix = "/ui", endpoint = "sets")]
 pub async fn list_sets(q: Option<String>) -> Result<SetPage, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        let query = service::ListQuery { q, limit: Some(service::PAGE_MAX), offset: None };
-        service::list(&state, &principal, query).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::list(&state, &me, crate::server::paging::ListQuery::first_page(q))).await
 }
 
 /// One set the signed-in person may read.
 #[server(prefix = "/ui", endpoint = "sets/get")]
 pub async fn get_set(id: i64) -> Result<MeasurementSet, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::get(&state, &principal, id).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::get(&state, &me, id)).await
 }
 
 /// Creates a set owned by the signed-in person.
 #[server(prefix = "/ui", endpoint = "sets/create", input = Json)]
 pub async fn create_set(set: NewSet) -> Result<MeasurementSet, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::create(&state, &principal, set).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::create(&state, &me, set)).await
 }
 
 /// Changes a set: given fields replace, `measurements` merge (`null` clears one).
 #[server(prefix = "/ui", endpoint = "sets/update", input = Json)]
 pub async fn update_set(id: i64, changes: SetChanges) -> Result<MeasurementSet, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::update(&state, &principal, id, changes).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::update(&state, &me, id, changes)).await
 }
 
 /// Deletes one of the signed-in person's sets.
 #[server(prefix = "/ui", endpoint = "sets/delete")]
 pub async fn delete_set(id: i64) -> Result<(), Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::delete(&state, &principal, id).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::delete(&state, &me, id)).await
 }
 
 /// Copies a set the signed-in person may read into a new private set of their own.
 #[server(prefix = "/ui", endpoint = "sets/clone")]
 pub async fn clone_set(id: i64) -> Result<MeasurementSet, Problem> {
-    use crate::server::{auth, http};
-    let (state, parts) = http::context()?;
-    http::ui(async {
-        let principal = auth::session_principal(&state, &parts).await?;
-        service::clone(&state, &principal, id).await
-    })
-    .await
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(service::clone(&state, &me, id)).await
 }

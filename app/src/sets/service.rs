@@ -2,25 +2,23 @@
 //!
 //! Who may do what (the level ladder): read own sets at 1, write own at 3; read others' at
 //! 5, write others' at 7. Every query filters by owner — or by those staff levels — in its
-//! WHERE clause, so another person's private set is simply not found.
+//! WHERE clause (`auth::scope`), so another person's private set is simply not found; a
+//! caller who can read a set but not change it is told `level_too_low`.
 
 use super::{MeasurementSet, NewSet, SetChanges, SetPage};
-use crate::error::{ErrorCode, FieldError};
+use crate::auth::scope::{write_refusal, BindScope};
+use crate::auth::Principal;
+use crate::error::ErrorCode;
+use crate::levels::Permission::{self, ReadOthersData, ReadOwnData, WriteOthersData, WriteOwnData};
 use crate::measurements;
-use crate::server::auth::{BindScope, Principal};
-use crate::server::db::now;
-use crate::server::{AppState, Error, Result};
+use crate::server::db::{now, rfc3339};
+use crate::server::error::ensure_valid;
+use crate::server::paging::{fetch_page, ListQuery};
+use crate::server::{Error, Result};
+use crate::state::AppState;
+use crate::text::{text_problems, NAME_MAX};
 use sqlx::{FromRow, Row};
 use std::collections::BTreeMap;
-
-pub const READ_OWN: u8 = 1;
-pub const WRITE_OWN: u8 = 3;
-pub const READ_OTHERS: u8 = 5;
-pub const WRITE_OTHERS: u8 = 7;
-pub const NAME_MAX: usize = 100;
-pub const NOTES_MAX: usize = 10_000;
-/// Most sets one page of a listing returns.
-pub const PAGE_MAX: i64 = 200;
 
 macro_rules! set_columns {
     () => {
@@ -29,7 +27,7 @@ macro_rules! set_columns {
 }
 
 #[derive(Debug, FromRow)]
-pub(crate) struct SetRow {
+struct SetRow {
     id: i64,
     name: String,
     notes: String,
@@ -41,7 +39,7 @@ pub(crate) struct SetRow {
 }
 
 impl SetRow {
-    pub(crate) fn view(self) -> Result<MeasurementSet> {
+    fn view(self) -> Result<MeasurementSet> {
         let measurements: BTreeMap<String, f64> = serde_json::from_str(&self.measurements)
             .map_err(|e| Error::internal(format!("set {} holds unreadable measurements: {e}", self.id)))?;
         Ok(MeasurementSet {
@@ -51,8 +49,8 @@ impl SetRow {
             imperial: self.imperial != 0,
             public: self.public != 0,
             measurements,
-            created_at: crate::server::db::rfc3339(self.created_at),
-            updated_at: crate::server::db::rfc3339(self.updated_at),
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
         })
     }
 }
@@ -61,55 +59,14 @@ fn not_found(id: i64) -> Error {
     Error::new(ErrorCode::NotFound, format!("No measurement set {id} that you can see."))
 }
 
-/// Name and notes rules, shared by create and update (and by patterns and curated sets).
-pub(crate) fn text_problems(name: Option<&str>, notes: Option<&str>) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    if let Some(name) = name {
-        let len = name.trim().chars().count();
-        if len == 0 {
-            errors.push(FieldError::new("name", "Give it a name."));
-        } else if len > NAME_MAX {
-            errors.push(FieldError::new("name", format!("Use at most {NAME_MAX} characters.")));
-        }
-    }
-    if notes.is_some_and(|n| n.chars().count() > NOTES_MAX) {
-        errors.push(FieldError::new("notes", format!("Use at most {NOTES_MAX} characters.")));
-    }
-    errors
-}
-
-/// `Ok` when there are no problems, else one 422 listing them all.
-pub(crate) fn check(errors: Vec<FieldError>) -> Result<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::validation(errors))
-    }
-}
-
-/// Problems with measurement values sent in a create or a change (`null` clears one).
-pub(crate) fn measurement_problems(values: Option<&BTreeMap<String, Option<f64>>>) -> Vec<FieldError> {
-    values.map(|v| measurements::problems(v.iter().map(|(k, v)| (k.as_str(), *v)))).unwrap_or_default()
-}
-
-/// Merges checked measurement changes into `stored`: a value sets, `null` clears.
-pub(crate) fn merge(stored: &mut BTreeMap<String, f64>, changes: BTreeMap<String, Option<f64>>) {
-    for (name, value) in changes {
-        match value {
-            Some(v) => stored.insert(name, v),
-            None => stored.remove(&name),
-        };
-    }
-}
-
 /// Creates a set owned by the caller. Nothing is stored when any part is invalid.
 pub async fn create(state: &AppState, principal: &Principal, new: NewSet) -> Result<MeasurementSet> {
-    principal.require(WRITE_OWN)?;
+    principal.require(WriteOwnData)?;
     let mut errors = text_problems(Some(&new.name), new.notes.as_deref());
-    errors.extend(measurement_problems(new.measurements.as_ref()));
-    check(errors)?;
+    errors.extend(measurements::change_problems(new.measurements.as_ref()));
+    ensure_valid(errors)?;
     let mut kept = BTreeMap::new();
-    merge(&mut kept, new.measurements.unwrap_or_default());
+    measurements::merge(&mut kept, new.measurements.unwrap_or_default());
     let (name, notes) = (new.name.trim().to_owned(), new.notes.unwrap_or_default());
     let (imperial, public) = (new.imperial.unwrap_or(false), new.public.unwrap_or(false));
     let t = now();
@@ -127,121 +84,85 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewSet) -> Res
     .fetch_one(&state.db.pool)
     .await?
     .try_get("id")?;
-    let stamp = crate::server::db::rfc3339(t);
+    let stamp = rfc3339(t);
     Ok(MeasurementSet { id, name, notes, imperial, public, measurements: kept, created_at: stamp.clone(), updated_at: stamp })
 }
 
 /// Which sets besides the caller's own a lookup may find.
 #[derive(Clone, Copy)]
 struct Others {
-    /// Anyone's, for staff at this level or above.
-    level: u8,
+    /// Anyone's, for staff with this permission.
+    staff: Permission,
     /// Public sets too, whoever owns them.
     public: bool,
 }
 
-/// One set: the caller's own at `own_level`, or one that `others` allows.
-async fn fetch(state: &AppState, principal: &Principal, id: i64, own_level: u8, others: Others) -> Result<MeasurementSet> {
-    principal.require(own_level)?;
+/// Reading: the caller's own, or anyone's for staff who read others' sets.
+const READABLE: Others = Others { staff: ReadOthersData, public: false };
+
+/// One set: the caller's own at `own`, or one that `others` allows.
+async fn fetch(state: &AppState, principal: &Principal, id: i64, own: Permission, others: Others) -> Result<MeasurementSet> {
+    principal.require(own)?;
+    find(state, principal, id, others).await?.ok_or_else(|| not_found(id))?.view()
+}
+
+/// The row of set `id` if the caller owns it or `others` allows it.
+async fn find(state: &AppState, principal: &Principal, id: i64, others: Others) -> Result<Option<SetRow>> {
     let sql = concat!(
         "SELECT ",
         set_columns!(),
         " FROM measurement_sets s WHERE s.id = $1 AND (s.user_id = $2 OR $3 >= $4 OR ($5 = 1 AND s.public = 1))"
     );
-    sqlx::query_as::<_, SetRow>(sql)
+    Ok(sqlx::query_as::<_, SetRow>(sql)
         .bind(id)
-        .bind_scope(principal, others.level)
+        .bind_scope(principal, others.staff)
         .bind(others.public as i64)
         .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or_else(|| not_found(id))?
-        .view()
+        .await?)
+}
+
+/// The refusal of a write to set `id` that the caller may not make: 403 when the caller can
+/// read it, 404 when not.
+async fn refuse_write(state: &AppState, principal: &Principal, id: i64) -> Result<Error> {
+    let readable = find(state, principal, id, READABLE).await?.is_some();
+    Ok(write_refusal(principal, readable, WriteOthersData, not_found(id)))
 }
 
 /// One set the caller may read.
 pub async fn get(state: &AppState, principal: &Principal, id: i64) -> Result<MeasurementSet> {
-    fetch(state, principal, id, READ_OWN, Others { level: READ_OTHERS, public: false }).await
-}
-
-/// Which of the caller's sets a listing returns.
-#[derive(Clone, Debug, Default)]
-pub struct ListQuery {
-    /// Only sets whose name contains this, ignoring case.
-    pub q: Option<String>,
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-}
-
-/// Longest search text accepted.
-pub const SEARCH_MAX: usize = 100;
-
-/// A `LIKE` pattern matching names that contain `text` (lower case, wildcards escaped).
-pub fn contains_pattern(text: &str) -> String {
-    let escaped: String = text
-        .trim()
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '\\' | '%' | '_' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    format!("%{escaped}%")
-}
-
-impl ListQuery {
-    /// The `LIKE` pattern, limit and offset of a valid listing request; every bad parameter
-    /// named otherwise.
-    pub fn checked(&self) -> Result<(String, i64, i64)> {
-        let (limit, offset) = (self.limit.unwrap_or(50), self.offset.unwrap_or(0));
-        let mut errors = Vec::new();
-        if self.q.as_ref().is_some_and(|q| q.chars().count() > SEARCH_MAX) {
-            errors.push(FieldError::new("q", format!("Search with at most {SEARCH_MAX} characters.")));
-        }
-        if !(1..=PAGE_MAX).contains(&limit) {
-            errors.push(FieldError::new("limit", format!("Use a limit from 1 to {PAGE_MAX}.")));
-        }
-        if offset < 0 {
-            errors.push(FieldError::new("offset", "Use an offset of 0 or more."));
-        }
-        check(errors)?;
-        Ok((contains_pattern(self.q.as_deref().unwrap_or("")), limit, offset))
-    }
+    fetch(state, principal, id, ReadOwnData, READABLE).await
 }
 
 /// The caller's own sets, newest first, one page at a time; `q` narrows them by name.
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<SetPage> {
-    principal.require(READ_OWN)?;
-    let (pattern, limit, offset) = query.checked()?;
+    principal.require(ReadOwnData)?;
+    let page = query.checked()?;
     let sql = concat!(
         "SELECT ",
         set_columns!(),
         " FROM measurement_sets s WHERE s.user_id = $1 AND LOWER(s.name) LIKE $2 ESCAPE '\\' \
          ORDER BY s.id DESC LIMIT $3 OFFSET $4"
     );
-    let rows = sqlx::query_as::<_, SetRow>(sql)
+    let rows = sqlx::query_as::<_, SetRow>(sql).bind(principal.account.id).bind(&page.pattern).bind(page.limit).bind(page.offset);
+    let count = sqlx::query("SELECT COUNT(*) AS n FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'")
         .bind(principal.account.id)
-        .bind(&pattern)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&state.db.pool)
-        .await?;
-    let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'")
-        .bind(principal.account.id)
-        .bind(&pattern)
-        .fetch_one(&state.db.pool)
-        .await?
-        .try_get("n")?;
-    Ok(SetPage { sets: rows.into_iter().map(SetRow::view).collect::<Result<_>>()?, total, limit, offset })
+        .bind(&page.pattern);
+    let (rows, total) = fetch_page(&state.db, rows, count).await?;
+    Ok(SetPage { sets: rows.into_iter().map(SetRow::view).collect::<Result<_>>()?, total, limit: page.limit, offset: page.offset })
 }
 
 /// Changes a set: given fields replace, `measurements` merge (`null` clears one). Nothing
 /// changes when any part is invalid.
 pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: SetChanges) -> Result<MeasurementSet> {
-    let mut set = fetch(state, principal, id, WRITE_OWN, Others { level: WRITE_OTHERS, public: false }).await?;
+    principal.require(WriteOwnData)?;
+    let writable = Others { staff: WriteOthersData, public: false };
+    let Some(row) = find(state, principal, id, writable).await? else {
+        return Err(refuse_write(state, principal, id).await?);
+    };
+    let mut set = row.view()?;
     let mut errors = text_problems(changes.name.as_deref(), changes.notes.as_deref());
-    errors.extend(measurement_problems(changes.measurements.as_ref()));
-    check(errors)?;
+    errors.extend(measurements::change_problems(changes.measurements.as_ref()));
+    ensure_valid(errors)?;
     if let Some(name) = changes.name {
         set.name = name.trim().to_owned();
     }
@@ -250,7 +171,7 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: S
     }
     set.imperial = changes.imperial.unwrap_or(set.imperial);
     set.public = changes.public.unwrap_or(set.public);
-    merge(&mut set.measurements, changes.measurements.unwrap_or_default());
+    measurements::merge(&mut set.measurements, changes.measurements.unwrap_or_default());
     let t = now();
     sqlx::query(
         "UPDATE measurement_sets SET name = $1, notes = $2, imperial = $3, public = $4, measurements = $5, updated_at = $6 \
@@ -263,23 +184,23 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: S
     .bind(serde_json::to_string(&set.measurements).expect("a map of numbers serializes"))
     .bind(t)
     .bind(id)
-    .bind_scope(principal, WRITE_OTHERS)
+    .bind_scope(principal, WriteOthersData)
     .execute(&state.db.pool)
     .await?;
-    set.updated_at = crate::server::db::rfc3339(t);
+    set.updated_at = rfc3339(t);
     Ok(set)
 }
 
 /// Deletes a set (own at level 3, anyone's at 7).
 pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<()> {
-    principal.require(WRITE_OWN)?;
+    principal.require(WriteOwnData)?;
     let done = sqlx::query("DELETE FROM measurement_sets WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
         .bind(id)
-        .bind_scope(principal, WRITE_OTHERS)
+        .bind_scope(principal, WriteOthersData)
         .execute(&state.db.pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(not_found(id));
+        return Err(refuse_write(state, principal, id).await?);
     }
     Ok(())
 }
@@ -287,8 +208,7 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<
 /// Copies a set the caller may read — their own, a public one, or (staff at level 5)
 /// anyone's — into a new private set of their own.
 pub async fn clone(state: &AppState, principal: &Principal, id: i64) -> Result<MeasurementSet> {
-    principal.require(WRITE_OWN)?;
-    let source = fetch(state, principal, id, WRITE_OWN, Others { level: READ_OTHERS, public: true }).await?;
+    let source = fetch(state, principal, id, WriteOwnData, Others { staff: ReadOthersData, public: true }).await?;
     let copy = NewSet {
         name: format!("{} (copy)", source.name).chars().take(NAME_MAX).collect(),
         notes: Some(source.notes),

@@ -8,7 +8,8 @@
 
 #![allow(dead_code)]
 
-use app::server::{AppState, Config};
+use app::server::Config;
+use app::state::AppState;
 use axum::body::Body;
 use axum::Router;
 use http::{header, HeaderMap, Request, StatusCode};
@@ -288,7 +289,7 @@ impl TestApp {
 
     /// An account with `role`, created through the service (as `tapeline users create` does),
     /// and a session for it.
-    pub async fn staff(&self, username: &str, role: app::accounts::Role) -> String {
+    pub async fn staff(&self, username: &str, role: app::levels::Role) -> String {
         app::accounts::service::create_account(
             &self.state,
             app::accounts::service::NewAccount {

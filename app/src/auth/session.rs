@@ -1,21 +1,19 @@
-//! Browser sessions: server-side records keyed by the SHA-256 of a random cookie token.
-//!
-//! The cookie (`tapeline_session`) is HttpOnly, SameSite=Lax, Path=/, and Secure when the
-//! instance is served over https. Logging out deletes the record, so a copied cookie stops
-//! working at once. Sessions slide: each use (at most once every few minutes, to avoid a
+//! Browser sessions: server-side records keyed by the SHA-256 of a random cookie token (the
+//! cookie itself is `server::cookie`'s). Logging out deletes the record, so a copied cookie
+//! stops working at once. Sessions slide: each use (at most once every few minutes, to avoid a
 //! write per request) pushes the expiry out by the configured lifetime.
 
-use super::db::{now, Db};
-use super::error::Result;
-use super::state::Config;
+use super::account::Account;
+use super::AuthState;
 use crate::account_columns;
-use crate::accounts::service::Account;
+use crate::server::cookie;
+use crate::server::db::{now, Db};
+use crate::server::error::Result;
+use crate::server::Config;
 use base64::Engine as _;
-use http::{header, HeaderMap, HeaderValue};
+use http::request::Parts;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-
-pub const COOKIE_NAME: &str = "tapeline_session";
 
 /// How stale `last_seen_at` may get before a request refreshes it (and the expiry).
 const TOUCH_AFTER_SECS: i64 = 5 * 60;
@@ -83,65 +81,14 @@ pub async fn end_all_but(db: &Db, user_id: i64, keep: Option<&str>) -> Result<()
     Ok(())
 }
 
-/// The session token from a request's `Cookie` headers.
-pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
-        .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// Whether cookies set in reply to this request should be `Secure`.
-pub fn is_https(config: &Config, headers: &HeaderMap) -> bool {
-    config.public_url_is_https()
-        || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
-}
-
-/// The `Set-Cookie` value that stores `token` in the browser.
-pub fn set_cookie(config: &Config, token: &str, secure: bool) -> HeaderValue {
-    let max_age = config.session_ttl.as_secs();
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{COOKIE_NAME}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"))
-        .expect("cookie token is URL-safe base64")
-}
-
-/// The `Set-Cookie` value that removes the session cookie.
-pub fn clear_cookie(secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}"))
-        .expect("static cookie")
-}
-
 fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_session_cookie_among_others() {
-        let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("a=1; tapeline_session=abc; b=2"));
-        assert_eq!(token_from_headers(&h).as_deref(), Some("abc"));
-        let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("tapeline_session="));
-        assert_eq!(token_from_headers(&h), None);
-    }
-
-    #[test]
-    fn cookie_attributes() {
-        let c = Config::default();
-        let v = set_cookie(&c, "tok", false);
-        let v = v.to_str().unwrap();
-        assert!(v.starts_with("tapeline_session=tok; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax"));
-        assert!(!v.contains("Secure"));
-        assert!(set_cookie(&c, "tok", true).to_str().unwrap().ends_with("; Secure"));
+/// The signed-in account of a request, if its session cookie names a live session.
+pub async fn account_of(state: &impl AuthState, parts: &Parts) -> Result<Option<Account>> {
+    match cookie::token_from_headers(&parts.headers) {
+        Some(token) => resolve(state.db(), state.config(), &token).await,
+        None => Ok(None),
     }
 }

@@ -1,14 +1,7 @@
-//! The application state: built once at start-up, cloned into every handler and provided
-//! to server functions as context by `leptos_routes`.
+//! The operator's settings that the service layer reads (the command line owns parsing and
+//! checking them; see `server/src/cli.rs`).
 
-use super::db::Db;
-use super::error::Result;
-use super::password::Passwords;
-use super::throttle::{Limit, LoginThrottle};
-use crate::apikeys::usage::Usage;
-use axum::extract::FromRef;
-use leptos::config::LeptosOptions;
-use std::sync::Arc;
+use super::throttle::Limit;
 use std::time::Duration;
 
 /// Operator settings that the service layer needs (the command line owns parsing them).
@@ -68,53 +61,4 @@ impl Config {
     pub fn public_url_is_https(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
-}
-
-/// Secrets generated once per instance and stored in the database.
-#[derive(Clone)]
-pub struct InstanceSecrets {
-    /// Server-side pepper for API key hashes (HMAC-SHA256 key), 32 random bytes hex-encoded.
-    pub key_pepper: Arc<str>,
-}
-
-impl std::fmt::Debug for InstanceSecrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("InstanceSecrets { .. }")
-    }
-}
-
-#[derive(Clone, Debug, FromRef)]
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub leptos_options: LeptosOptions,
-    pub passwords: Passwords,
-    pub login_throttle: Arc<LoginThrottle>,
-    pub secrets: InstanceSecrets,
-    /// API key usage not yet written to the database.
-    pub usage: Arc<Usage>,
-}
-
-impl AppState {
-    /// Builds the state over an already migrated database.
-    pub async fn new(db: Db, config: Config, leptos_options: LeptosOptions) -> Result<Self> {
-        let key_pepper = db.instance_secret("key_pepper", || random_hex(32)).await?;
-        Ok(Self {
-            passwords: Passwords::new(config.hash_concurrency)?,
-            login_throttle: Arc::new(LoginThrottle::new(config.login_per_account, config.login_per_client)),
-            secrets: InstanceSecrets { key_pepper: key_pepper.into() },
-            usage: Arc::new(Usage::default()),
-            config: Arc::new(config),
-            leptos_options,
-            db,
-        })
-    }
-}
-
-/// `n` random bytes as lowercase hex.
-pub fn random_hex(n: usize) -> String {
-    use rand::RngCore;
-    let mut bytes = vec![0u8; n];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -62,6 +62,12 @@ pub fn parse_token(token: &str) -> Option<(&str, &str)> {
     Some((id, secret))
 }
 
+/// True when `id` has the shape of a key id (12 base62 characters): anything else names no
+/// key, and is never looked up.
+pub fn is_key_id(id: &str) -> bool {
+    id.len() == ID_LEN && is_base62(id)
+}
+
 /// True when `id` and `secret` have the shape of a key id and secret (HTTP Basic carries them
 /// without a checksum).
 pub fn is_well_formed(id: &str, secret: &str) -> bool {

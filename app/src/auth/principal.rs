@@ -1,5 +1,6 @@
 //! Who is calling: the [`Principal`] extractor for HTTP routes, and the session principal
-//! for server functions.
+//! for server functions. Resource services take a `&Principal` and ask it
+//! `require(Permission::…)`; this module knows no resource.
 //!
 //! A request authenticates with `Authorization: Bearer <token>`, with HTTP Basic
 //! `key_id:secret`, or with the browser's session cookie. A malformed or unknown
@@ -7,13 +8,11 @@
 //! no credentials at all is a 401 `not_authenticated` for every route that takes a
 //! `Principal`.
 
-use super::error::{Error, Result};
-use super::http::session_account;
-use super::state::AppState;
-use crate::accounts::service::Account;
-use crate::apikeys::{service as keys, token};
+use super::account::Account;
+use super::{keys, session, token, AuthState};
 use crate::error::ErrorCode;
-use crate::levels::Creator;
+use crate::levels::{Creator, Level, Permission};
+use crate::server::{Error, Result};
 use axum::extract::FromRequestParts;
 use base64::Engine as _;
 use http::request::Parts;
@@ -24,7 +23,7 @@ use http::header;
 pub struct Principal {
     pub account: Account,
     /// The effective level: the role's level for a session; min(key level, role level) for a key.
-    pub level: u8,
+    pub level: Level,
     pub key: Option<KeyAuth>,
 }
 
@@ -34,7 +33,7 @@ pub struct KeyAuth {
     pub id: String,
     pub name: String,
     /// The key's own level (before the owner's role caps it).
-    pub level: u8,
+    pub level: Level,
     pub expires_at: i64,
 }
 
@@ -43,16 +42,28 @@ impl Principal {
         Principal { level: account.role.level(), key: None, account }
     }
 
-    /// Refuses with `403 level_too_low` unless the caller acts at `level` or above.
-    pub fn require(&self, level: u8) -> Result<()> {
-        if self.level >= level {
-            return Ok(());
+    /// Whether the caller acts at the level `permission` needs.
+    pub fn may(&self, permission: Permission) -> bool {
+        self.level >= permission.level()
+    }
+
+    /// Refuses with `403 level_too_low` unless the caller acts at the level `permission`
+    /// needs.
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if self.may(permission) {
+            Ok(())
+        } else {
+            Err(self.too_low_for(permission))
         }
+    }
+
+    /// `403 level_too_low`, saying what `permission` needs and what the caller acts at.
+    pub fn too_low_for(&self, permission: Permission) -> Error {
         let who = if self.key.is_some() { "this API key acts" } else { "your account acts" };
-        Err(Error::new(
+        Error::new(
             ErrorCode::LevelTooLow,
-            format!("This needs access level {level}; {who} at level {}.", self.level),
-        ))
+            format!("This needs access level {}; {who} at level {}.", permission.level(), self.level),
+        )
     }
 
     /// What the key-creation rules need to know about this caller.
@@ -64,38 +75,17 @@ impl Principal {
     }
 }
 
-/// Binds the three values of the owner-or-staff condition every query on a person's object
-/// carries — `(user_id = $a OR $b >= $c)` — in that order: the caller's account id, the level
-/// the caller acts at, and the staff level that reaches other people's objects.
-pub trait BindScope: Sized {
-    fn bind_scope(self, principal: &Principal, staff_level: u8) -> Self;
-}
-
-type AnyArguments = <sqlx::Any as sqlx::Database>::Arguments;
-
-impl BindScope for sqlx::query::Query<'_, sqlx::Any, AnyArguments> {
-    fn bind_scope(self, principal: &Principal, staff_level: u8) -> Self {
-        self.bind(principal.account.id).bind(principal.level as i64).bind(staff_level as i64)
-    }
-}
-
-impl<O> BindScope for sqlx::query::QueryAs<'_, sqlx::Any, O, AnyArguments> {
-    fn bind_scope(self, principal: &Principal, staff_level: u8) -> Self {
-        self.bind(principal.account.id).bind(principal.level as i64).bind(staff_level as i64)
-    }
-}
-
-impl FromRequestParts<AppState> for Principal {
+impl<S: AuthState> FromRequestParts<S> for Principal {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let value = value.to_str().map_err(|_| malformed())?;
             let (id, secret) = parse_authorization(value)?;
             return keys::authenticate(state, &id, &secret).await;
         }
         // (A suspended account has no session: `session::resolve` refuses it.)
-        match session_account(state, parts).await? {
+        match session::account_of(state, parts).await? {
             Some(account) => Ok(Principal::from_session(account)),
             None => Err(Error::new(
                 ErrorCode::NotAuthenticated,
@@ -106,8 +96,8 @@ impl FromRequestParts<AppState> for Principal {
 }
 
 /// The signed-in person of a server-function call, acting at their role's level.
-pub async fn session_principal(state: &AppState, parts: &Parts) -> Result<Principal> {
-    match session_account(state, parts).await? {
+pub async fn session_principal(state: &impl AuthState, parts: &Parts) -> Result<Principal> {
+    match session::account_of(state, parts).await? {
         Some(account) => Ok(Principal::from_session(account)),
         None => Err(Error::new(ErrorCode::NotAuthenticated, "Your session has ended. Log in again.")),
     }

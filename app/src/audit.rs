@@ -1,0 +1,188 @@
+//! An account's audit log: what happened to it and its keys, by whom. One typed kind per
+//! event ([`AuditKind`]), one way to write an entry ([`record`], [`record_unless_recent`])
+//! and one way to read them ([`read`]); every resource writes through these.
+//!
+//! The types are shared with the browser (the account's activity); the storage is
+//! server-only and depends only on the database plumbing.
+
+use serde::{Deserialize, Serialize};
+
+/// What an audit entry records. Stored and sent as its snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    /// An API key was created (by a session, a key, or the operator).
+    KeyCreated,
+    /// An API key was revoked (by its owner, staff with a reason, or the operator).
+    KeyRevoked,
+    /// A revoked or expired key was used and refused (at most once an hour per key).
+    KeyUseRefused,
+    /// The username or email address changed.
+    ProfileChanged,
+    /// The password changed (and other sessions were signed out).
+    PasswordChanged,
+}
+
+impl AuditKind {
+    pub const ALL: [AuditKind; 5] = [
+        AuditKind::KeyCreated,
+        AuditKind::KeyRevoked,
+        AuditKind::KeyUseRefused,
+        AuditKind::ProfileChanged,
+        AuditKind::PasswordChanged,
+    ];
+
+    /// The name stored in the database and sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::KeyCreated => "key_created",
+            AuditKind::KeyRevoked => "key_revoked",
+            AuditKind::KeyUseRefused => "key_use_refused",
+            AuditKind::ProfileChanged => "profile_changed",
+            AuditKind::PasswordChanged => "password_changed",
+        }
+    }
+}
+
+impl std::str::FromStr for AuditKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        AuditKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown audit kind '{s}'"))
+    }
+}
+
+/// Stored kinds are text; an unknown one is a broken row, not a default.
+impl TryFrom<String> for AuditKind {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+/// One entry of an account's audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
+pub struct AuditEvent {
+    /// `key_created`, `key_revoked`, `key_use_refused`, `profile_changed`, `password_changed`, …
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "key_created"))]
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub kind: AuditKind,
+    /// The key concerned, if any.
+    pub key_id: Option<String>,
+    pub detail: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub at: String,
+}
+
+#[cfg(feature = "ssr")]
+pub use store::*;
+
+#[cfg(feature = "ssr")]
+mod store {
+    use super::{AuditEvent, AuditKind};
+    use crate::server::db::{rfc3339, Db};
+    use crate::server::Result;
+    use sqlx::{Any, Executor, Row};
+
+    /// One entry to write.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Entry<'a> {
+        /// Whose log it goes into.
+        pub user_id: i64,
+        pub kind: AuditKind,
+        /// The key concerned, if any.
+        pub key_id: Option<&'a str>,
+        /// The staff member who acted on someone else's account, if one did.
+        pub actor: Option<i64>,
+        pub detail: &'a str,
+        /// When (Unix seconds).
+        pub at: i64,
+    }
+
+    /// Writes `entry` (inside the caller's transaction when given one).
+    pub async fn record<'c, E: Executor<'c, Database = Any>>(executor: E, entry: Entry<'_>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_events (user_id, kind, key_id, actor_user_id, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(entry.user_id)
+        .bind(entry.kind.as_str())
+        .bind(entry.key_id)
+        .bind(entry.actor)
+        .bind(entry.detail)
+        .bind(entry.at)
+        .execute(executor)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes `entry` unless an entry of the same kind for the same key was written within
+    /// `window_secs` before it — so a script hammering with a dead key cannot flood the log
+    /// (or the database). One statement; two writes racing may both land, which is harmless.
+    pub async fn record_unless_recent<'c, E: Executor<'c, Database = Any>>(
+        executor: E,
+        entry: Entry<'_>,
+        window_secs: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_events (user_id, kind, key_id, actor_user_id, detail, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS \
+             (SELECT 1 FROM audit_events WHERE key_id = $3 AND kind = $2 AND created_at > $7)",
+        )
+        .bind(entry.user_id)
+        .bind(entry.kind.as_str())
+        .bind(entry.key_id)
+        .bind(entry.actor)
+        .bind(entry.detail)
+        .bind(entry.at)
+        .bind(entry.at - window_secs)
+        .execute(executor)
+        .await?;
+        Ok(())
+    }
+
+    /// Which end of the log comes first.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Order {
+        OldestFirst,
+        NewestFirst,
+    }
+
+    /// The audit log of `user_id`, at most `limit` entries from the chosen end.
+    pub async fn read(db: &Db, user_id: i64, order: Order, limit: i64) -> Result<Vec<AuditEvent>> {
+        let sql = match order {
+            Order::OldestFirst => {
+                "SELECT kind, key_id, COALESCE(detail, '') AS detail, created_at FROM audit_events \
+                 WHERE user_id = $1 ORDER BY id LIMIT $2"
+            }
+            Order::NewestFirst => {
+                "SELECT kind, key_id, COALESCE(detail, '') AS detail, created_at FROM audit_events \
+                 WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
+            }
+        };
+        let rows = sqlx::query(sql).bind(user_id).bind(limit).fetch_all(&db.pool).await?;
+        rows.iter()
+            .map(|r| {
+                use sqlx::FromRow;
+                let mut event = AuditEvent::from_row(r)?;
+                event.at = rfc3339(r.try_get("created_at")?);
+                Ok(event)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_through_its_stored_name() {
+        for kind in AuditKind::ALL {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.as_str()));
+            assert_eq!(kind.as_str().parse::<AuditKind>(), Ok(kind));
+        }
+        assert!("key_stolen".parse::<AuditKind>().is_err());
+    }
+}

@@ -1,0 +1,50 @@
+//! The stored account: the identity every session and key resolves to. A model only — its
+//! columns, its row type and the lookups authentication and the services share; the account
+//! rules (sign-up, log-in, profile, password) are `accounts::service`'s.
+//!
+//! Depends only on the database and error plumbing and on the ladder's roles.
+
+use crate::error::ErrorCode;
+use crate::levels::Role;
+use crate::server::db::Db;
+use crate::server::{Error, Result};
+
+/// The columns of [`Account`], for queries that alias `users` as `u`. A macro so that
+/// queries stay `&'static str` literals (`concat!`), which sqlx accepts as audited SQL.
+#[macro_export]
+macro_rules! account_columns {
+    () => {
+        "u.id, u.username, u.email, u.role, u.suspended_at, u.created_at"
+    };
+}
+
+/// A stored account (never its password hash).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub suspended_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl Account {
+    /// The account `id`, fresh from the database. One that no longer exists means the caller
+    /// is no longer signed in as anybody.
+    pub async fn by_id(db: &Db, id: i64) -> Result<Account> {
+        let sql = concat!("SELECT ", account_columns!(), " FROM users u WHERE u.id = $1");
+        sqlx::query_as::<_, Account>(sql)
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or_else(|| Error::new(ErrorCode::NotAuthenticated, "This account no longer exists."))
+    }
+
+    /// The account whose (already normalized) username is `username`, if any.
+    pub async fn by_username(db: &Db, username: &str) -> Result<Option<Account>> {
+        let sql = concat!("SELECT ", account_columns!(), " FROM users u WHERE u.username = $1");
+        Ok(sqlx::query_as::<_, Account>(sql).bind(username).fetch_optional(&db.pool).await?)
+    }
+}

@@ -1,0 +1,38 @@
+//! Authentication: who is calling, and at what level.
+//!
+//! - [`account`]: the stored account every caller resolves to;
+//! - [`session`]: browser sessions (records keyed by the hash of the cookie's token);
+//! - [`token`] and [`keys`]: API key tokens, and the key store that verifies them;
+//! - [`usage`]: per-key usage, counted in memory and written in batches;
+//! - [`principal`]: the [`Principal`] extractor (session or key) that handlers take;
+//! - [`scope`]: the owner-or-staff condition every query on a person's object carries.
+//!
+//! Layering: below the resources and above the infrastructure (`server`). Resource
+//! services depend on [`Principal`]; nothing here calls a resource.
+
+pub mod account;
+pub mod keys;
+pub mod principal;
+pub mod scope;
+pub mod session;
+pub mod token;
+pub mod usage;
+
+pub use account::Account;
+pub use principal::{KeyAuth, Principal};
+pub use scope::BindScope;
+
+use crate::server::db::Db;
+use crate::server::Config;
+use usage::Usage;
+
+/// What authentication reads from the application state: the database, the settings, the
+/// instance's key pepper and the usage counters. The application state implements it; so
+/// can a test.
+pub trait AuthState: Send + Sync {
+    fn db(&self) -> &Db;
+    fn config(&self) -> &Config;
+    /// The secret key of the HMAC that API key secrets are stored under.
+    fn key_pepper(&self) -> &[u8];
+    fn usage(&self) -> &Usage;
+}

@@ -1,0 +1,44 @@
+//! The owner-or-staff condition: every query that reads or changes a person's object
+//! carries `(user_id = $a OR $b >= $c)` in its `WHERE` clause — the caller's own, or anyone's
+//! for a caller at the staff level of that action — so a forgotten check cannot leak another
+//! person's object, and another person's private object answers 404 like a missing one.
+//!
+//! One refinement: a caller who can *read* an object but not *write* it (a support key at
+//! level 6 changing someone's set) is told `403 level_too_low`, since it can see the object;
+//! only objects the caller cannot read answer 404 ([`write_refusal`]).
+
+use super::Principal;
+use crate::levels::Permission;
+use crate::server::Error;
+
+/// Binds the three values of the owner-or-staff condition — `(user_id = $a OR $b >= $c)` —
+/// in that order: the caller's account id, the level the caller acts at, and the level of
+/// `staff`, the permission that reaches other people's objects.
+pub trait BindScope: Sized {
+    fn bind_scope(self, principal: &Principal, staff: Permission) -> Self;
+}
+
+type AnyArguments = <sqlx::Any as sqlx::Database>::Arguments;
+
+impl BindScope for sqlx::query::Query<'_, sqlx::Any, AnyArguments> {
+    fn bind_scope(self, principal: &Principal, staff: Permission) -> Self {
+        self.bind(principal.account.id).bind(principal.level.get() as i64).bind(staff.level().get() as i64)
+    }
+}
+
+impl<O> BindScope for sqlx::query::QueryAs<'_, sqlx::Any, O, AnyArguments> {
+    fn bind_scope(self, principal: &Principal, staff: Permission) -> Self {
+        self.bind(principal.account.id).bind(principal.level.get() as i64).bind(staff.level().get() as i64)
+    }
+}
+
+/// The answer to a write (or delete) whose owner-or-staff condition matched nothing:
+/// `403 level_too_low` for `write_others` when the caller can read the object (`readable`),
+/// `not_found` otherwise — so ids the caller cannot see are still never confirmed.
+pub fn write_refusal(principal: &Principal, readable: bool, write_others: Permission, not_found: Error) -> Error {
+    if readable {
+        principal.too_low_for(write_others)
+    } else {
+        not_found
+    }
+}

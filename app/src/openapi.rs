@@ -1,0 +1,113 @@
+//! The OpenAPI document's shared parts: its description, tags and common schemas
+//! ([`ApiDoc`]), the three ways to authenticate, and the error responses every operation
+//! shares ([`SharedResponses`]). The routes themselves, each registered with its own
+//! description, are assembled in `router.rs`, which uses this module.
+
+use crate::error::{ErrorCode, FieldError, Problem};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+use utoipa::Modify;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Tapeline API",
+        version = "1",
+        description = include_str!("../../docs/api.md"),
+        license(name = "AGPL-3.0-or-later"),
+    ),
+    tags(
+        (name = "account", description = "Who you are; your profile, password and a download of all your data."),
+        (name = "apikeys", description = "Create, list and revoke API keys."),
+        (name = "measurements", description = "The measurements a set can hold."),
+        (name = "sets", description = "Measurement sets: yours, and (for staff) others'."),
+        (name = "patterns", description = "Patterns: a design and its settings, optionally made for one of your sets."),
+        (name = "curated", description = "Curated reference measurement sets: read by anyone, written by curators, cloned into your own sets."),
+        (name = "public", description = "Sets and patterns their owners made public: no key needed, JSON or YAML."),
+    ),
+    components(schemas(Problem, ErrorCode, FieldError)),
+)]
+pub struct ApiDoc;
+
+/// Adds the three ways to authenticate, and to every operation that does not declare its own
+/// (public ones declare an empty requirement): the security requirement and the error
+/// responses any authenticated route can give.
+///
+/// Applied once the routes are merged (a modifier on [`ApiDoc`] itself would run before
+/// there are any operations to modify).
+pub struct SharedResponses;
+
+impl Modify for SharedResponses {
+    fn modify(&self, doc: &mut OpenApi) {
+        document_auth_and_errors(doc);
+    }
+}
+
+fn document_auth_and_errors(doc: &mut OpenApi) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("tpl_ token")
+                .description(Some("`Authorization: Bearer tpl_…` with the token shown when the key was created."))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "basic",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Basic)
+                .description(Some("HTTP Basic with the key's `id` as user name and its `secret` as password."))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "cookie",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            crate::server::cookie::COOKIE_NAME,
+            "The browser session of a signed-in person (used by Tapeline's own pages).",
+        ))),
+    );
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            )
+            .build()
+    };
+    let common = [
+        ("401", "`not_authenticated`, `invalid_credentials`, `key_expired` (with `expired_at`) or `key_revoked`. Carries `WWW-Authenticate`."),
+        ("403", "`level_too_low` (the key's level is below what this needs), `account_suspended`, or — when creating keys — `level_above_creator` / `expiry_after_creator`."),
+        ("500", "`internal`: something went wrong on the server; it has been logged."),
+    ];
+    let body = [
+        ("400", "`malformed_request`: the body is not valid JSON."),
+        ("413", "`payload_too_large`: the body is over 64 KiB."),
+        ("415", "`unsupported_media_type`: send `Content-Type: application/json`."),
+        ("422", "`validation_failed` (unknown or invalid fields, each named in `errors`), `unknown_level`, `expiry_too_short`, `expiry_too_long` or `expiry_in_past`."),
+    ];
+    let security: Vec<SecurityRequirement> = ["bearer", "basic", "cookie"]
+        .into_iter()
+        .map(|name| SecurityRequirement::new(name, Vec::<String>::new()))
+        .collect();
+    for item in doc.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for op in ops.into_iter().flatten() {
+            if op.security.is_some() {
+                // Public: only the server's own failure applies.
+                op.responses.responses.entry("500".into()).or_insert_with(|| problem(common[2].1).into());
+                continue;
+            }
+            op.security = Some(security.clone());
+            let has_body = op.request_body.is_some();
+            for (status, description) in common.iter().chain(if has_body { body.iter() } else { [].iter() }) {
+                op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(description).into());
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Paging and searching the listings of every resource: the query parameters (`q`, `limit`,
+//! `offset`) with their rules, the `LIKE` pattern for "name contains", and one helper that
+//! runs a page's query and its count.
+
+use super::db::Db;
+use super::error::{ensure_valid, Result};
+use crate::error::FieldError;
+use crate::text::control_problem;
+use serde::Deserialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, FromRow, Row};
+
+/// Most items one page of a listing returns.
+pub const PAGE_MAX: i64 = 200;
+/// Items per page when the caller does not say.
+pub const PAGE_DEFAULT: i64 = 50;
+/// Longest search text accepted.
+pub const SEARCH_MAX: usize = 100;
+
+/// Which items a listing returns: `?q=&limit=&offset=`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only those whose name contains this text (ignoring case).
+    pub q: Option<String>,
+    /// How many per page, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// How many to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+/// A listing request that passed its checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The `LIKE` pattern of names to return (`%` for all), wildcards escaped.
+    pub pattern: String,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl ListQuery {
+    /// The first page of everything matching `q`, as large as a page may be (the browser's
+    /// lists).
+    pub fn first_page(q: Option<String>) -> ListQuery {
+        ListQuery { q, limit: Some(PAGE_MAX), offset: None }
+    }
+
+    /// The pattern, limit and offset of a valid listing request; every bad parameter named
+    /// otherwise.
+    pub fn checked(&self) -> Result<Page> {
+        let (limit, offset) = (self.limit.unwrap_or(PAGE_DEFAULT), self.offset.unwrap_or(0));
+        let mut errors = Vec::new();
+        if let Some(q) = &self.q {
+            if q.chars().count() > SEARCH_MAX {
+                errors.push(FieldError::new("q", format!("Search with at most {SEARCH_MAX} characters.")));
+            } else if let Some(problem) = control_problem(q, false) {
+                errors.push(FieldError::new("q", problem));
+            }
+        }
+        if !(1..=PAGE_MAX).contains(&limit) {
+            errors.push(FieldError::new("limit", format!("Use a limit from 1 to {PAGE_MAX}.")));
+        }
+        if offset < 0 {
+            errors.push(FieldError::new("offset", "Use an offset of 0 or more."));
+        }
+        ensure_valid(errors)?;
+        Ok(Page { pattern: contains_pattern(self.q.as_deref().unwrap_or("")), limit, offset })
+    }
+}
+
+/// A `LIKE` pattern matching names that contain `text` (lower case, wildcards escaped, for
+/// `LOWER(name) LIKE $n ESCAPE '\'`).
+pub fn contains_pattern(text: &str) -> String {
+    let escaped: String = text
+        .trim()
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '%' | '_' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+type AnyArguments = <Any as sqlx::Database>::Arguments;
+
+/// Runs one page's query and the count of everything the listing matches (a `COUNT(*) AS n`
+/// query), and returns the rows and the total.
+pub async fn fetch_page<R>(
+    db: &Db,
+    rows: sqlx::query::QueryAs<'_, Any, R, AnyArguments>,
+    count: sqlx::query::Query<'_, Any, AnyArguments>,
+) -> Result<(Vec<R>, i64)>
+where
+    R: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
+    let rows = rows.fetch_all(&db.pool).await?;
+    let total: i64 = count.fetch_one(&db.pool).await?.try_get("n")?;
+    Ok((rows, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_matches_literally() {
+        assert_eq!(contains_pattern(" Coat "), "%coat%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+
+    #[test]
+    fn bad_parameters_are_all_named() {
+        let bad = ListQuery { q: Some("\u{0}".into()), limit: Some(0), offset: Some(-1) };
+        let problem = bad.checked().unwrap_err().into_problem();
+        let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["q", "limit", "offset"]);
+        let page = ListQuery::default().checked().unwrap();
+        assert_eq!((page.limit, page.offset, page.pattern.as_str()), (PAGE_DEFAULT, 0, "%%"));
+    }
+}
