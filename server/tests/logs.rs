@@ -1,6 +1,12 @@
 //! Secrets never reach the logs: a whole key life cycle (and its failures) with every log
 //! line, at the most verbose level, captured and searched.
+//!
+//! A test binary of its own (every other integration test is in `integration/`): it
+//! installs the process's global log subscriber, at trace level, which would capture — and
+//! slow — every test running beside it.
 
+#[path = "integration/common/mod.rs"]
+#[macro_use]
 mod common;
 
 use common::{Auth, TestApp};

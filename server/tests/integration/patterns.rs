@@ -1,7 +1,7 @@
 //! Patterns and the public (no-auth) reads of sets and patterns, through the real router on
 //! SQLite and PostgreSQL. Who may call which route is in `permissions.rs`.
 
-mod common;
+use crate::common;
 
 use app::levels::Role;
 use common::{Auth, TestApp};

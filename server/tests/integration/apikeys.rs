@@ -1,7 +1,7 @@
 //! API keys through the real router, on SQLite and PostgreSQL: every rule of the key
 //! system (levels, expiry, revocation, ownership, credentials) and the REST error shape.
 
-mod common;
+use crate::common;
 
 use app::levels::Role;
 use common::{Auth, TestApp};

@@ -1,7 +1,7 @@
 //! The account's own data: profile, password change, export and deletion, through the real
 //! router on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{Auth, TestApp};
 use http::StatusCode;

@@ -1,7 +1,7 @@
 //! The real `tapeline` binary as an operator runs it: the command line, start-up failures,
 //! PostgreSQL by URL, and a restart that keeps people signed in.
 
-mod common;
+use crate::common;
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};

@@ -1,6 +1,6 @@
 //! Measurement sets through the real router, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use app::levels::Role;
 use common::{Auth, TestApp};

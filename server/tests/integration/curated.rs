@@ -1,7 +1,7 @@
 //! Curated reference sets through the real router, on SQLite and PostgreSQL. Who may call
 //! which route is in `permissions.rs`.
 
-mod common;
+use crate::common;
 
 use app::levels::Role;
 use common::{Auth, TestApp};

@@ -10,7 +10,7 @@
 //! the ladder, as `app/src/levels.rs` defines it and the API description at `/docs` shows it)
 //! through [`expect`], a dozen lines that restate the ladder's rules.
 
-mod common;
+use crate::common;
 
 use app::levels::Role;
 use common::{Auth, TestApp};

@@ -2,7 +2,7 @@
 //! and PostgreSQL: what the server renders (before any JavaScript runs), and who may call
 //! the server functions.
 
-mod common;
+use crate::common;
 
 use common::{Auth, TestApp, TestResponse};
 use http::StatusCode;

@@ -3,7 +3,7 @@
 //! 404), and control characters in text fields are a 422 naming the field — never a 500
 //! (PostgreSQL cannot store U+0000 in text) and never stored.
 
-mod common;
+use crate::common;
 
 use app::levels::Role;
 use common::{Auth, TestApp};

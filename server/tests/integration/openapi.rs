@@ -1,7 +1,7 @@
 //! The served OpenAPI document: a reviewed snapshot, and a check that it and the served
 //! routes agree.
 
-mod common;
+use crate::common;
 
 use common::{Auth, TestApp};
 use http::StatusCode;

@@ -1,7 +1,7 @@
 //! Accounts through the real router: sign-up, log-in, sessions, log-out, the cross-site
 //! guard and the account page — each test on SQLite and on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use common::{form_request, TestApp};

@@ -1,6 +1,6 @@
 //! Storage settings both backends must honour.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use sqlx::Row;

@@ -1,0 +1,20 @@
+//! Tapeline's integration tests: one test binary (it links once), one module per area.
+//! Every `backend_tests!` test runs against a fresh SQLite file and a fresh PostgreSQL
+//! schema, through the real router (`common::TestApp`); `binary` drives the real
+//! `tapeline` executable.
+
+#[macro_use]
+mod common;
+
+mod account_data;
+mod accounts;
+mod apikeys;
+mod binary;
+mod curated;
+mod openapi;
+mod patterns;
+mod permissions;
+mod refusals;
+mod sets;
+mod sets_pages;
+mod storage;
