@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// What an audit entry records. Stored and sent as its snake_case name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditKind {
     /// An API key was created (by a session, a key, or the operator).
@@ -63,8 +64,8 @@ impl TryFrom<String> for AuditKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
 pub struct AuditEvent {
-    /// `key_created`, `key_revoked`, `key_use_refused`, `profile_changed`, `password_changed`, …
-    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "key_created"))]
+    /// What happened.
+    #[cfg_attr(feature = "ssr", schema(example = "key_created"))]
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub kind: AuditKind,
     /// The key concerned, if any.
@@ -73,6 +74,17 @@ pub struct AuditEvent {
     #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     #[cfg_attr(feature = "ssr", sqlx(skip))]
     pub at: String,
+}
+
+/// One page of an account's audit log (`GET /api/v1/account/audit`), newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    /// How many entries the log holds.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
 }
 
 #[cfg(feature = "ssr")]
@@ -151,17 +163,22 @@ mod store {
 
     /// The audit log of `user_id`, at most `limit` entries from the chosen end.
     pub async fn read(db: &Db, user_id: i64, order: Order, limit: i64) -> Result<Vec<AuditEvent>> {
+        read_page(db, user_id, order, limit, 0).await
+    }
+
+    /// The audit log of `user_id`, `limit` entries after skipping `offset` from the chosen end.
+    pub async fn read_page(db: &Db, user_id: i64, order: Order, limit: i64, offset: i64) -> Result<Vec<AuditEvent>> {
         let sql = match order {
             Order::OldestFirst => {
                 "SELECT kind, key_id, COALESCE(detail, '') AS detail, created_at FROM audit_events \
-                 WHERE user_id = $1 ORDER BY id LIMIT $2"
+                 WHERE user_id = $1 ORDER BY id LIMIT $2 OFFSET $3"
             }
             Order::NewestFirst => {
                 "SELECT kind, key_id, COALESCE(detail, '') AS detail, created_at FROM audit_events \
-                 WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
+                 WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
             }
         };
-        let rows = sqlx::query(sql).bind(user_id).bind(limit).fetch_all(&db.pool).await?;
+        let rows = sqlx::query(sql).bind(user_id).bind(limit).bind(offset).fetch_all(&db.pool).await?;
         rows.iter()
             .map(|r| {
                 use sqlx::FromRow;
@@ -170,6 +187,12 @@ mod store {
                 Ok(event)
             })
             .collect()
+    }
+
+    /// How many entries the audit log of `user_id` holds.
+    pub async fn count(db: &Db, user_id: i64) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE user_id = $1").bind(user_id).fetch_one(&db.pool).await?;
+        Ok(row.try_get("n")?)
     }
 }
 

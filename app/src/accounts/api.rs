@@ -5,7 +5,9 @@
 use super::{service, PasswordChange, Profile, ProfileChanges};
 use crate::auth::Principal;
 use crate::server::cookie;
-use crate::server::extract::{ApiBody, ApiJson};
+use crate::audit::AuditPage;
+use crate::server::extract::{ApiBody, ApiJson, ApiQuery};
+use crate::server::paging::PageQuery;
 use crate::server::http::ClientAddr;
 use crate::server::Result;
 use crate::state::AppState;
@@ -19,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_profile, update_profile))
         .routes(routes!(change_password))
+        .routes(routes!(audit_log))
 }
 
 impl ApiBody for ProfileChanges {
@@ -88,4 +91,29 @@ pub async fn change_password(
     let keep = principal.key.is_none().then(|| cookie::token_from_headers(&headers)).flatten();
     service::change_password(&state, &principal, change, keep.as_deref(), &client).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Your account's activity (level 2).
+///
+/// The audit log, newest first, one page at a time: keys created and revoked (by whom, with
+/// the reason staff gave), refused uses of expired or revoked keys (at most hourly per key),
+/// profile and password changes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/account/audit",
+    tag = "account",
+    params(PageQuery),
+    responses(
+        (status = OK, description = "One page of your audit log", body = AuditPage, example = json!({
+            "events": [
+                {"kind": "key_revoked", "key_id": "3fZk9QpL2aXw", "detail": "revoked by the owner", "at": "2026-11-29T14:05:00Z"},
+                {"kind": "key_created", "key_id": "3fZk9QpL2aXw", "detail": "level 1, expires 2027-02-27T14:00:00Z", "at": "2026-11-29T14:00:00Z"}
+            ],
+            "total": 2, "limit": 50, "offset": 0
+        })),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: a bad `limit` or `offset`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn audit_log(State(state): State<AppState>, principal: Principal, ApiQuery(query): ApiQuery<PageQuery>) -> Result<Json<AuditPage>> {
+    Ok(Json(service::audit_log(&state, &principal, query).await?))
 }

@@ -5,11 +5,12 @@
 use super::{email_problem, normalize_email, normalize_username, password_problem, signup_errors, username_problem};
 use super::{AccountView, PasswordChange, Profile, ProfileChanges};
 use crate::account_columns;
-use crate::audit::{self, AuditKind};
+use crate::audit::{self, AuditKind, AuditPage};
 use crate::auth::{session, Account, Principal};
 use crate::error::{ErrorCode, FieldError};
 use crate::levels::{Permission, Role};
 use crate::server::db::{now, rfc3339, unique_violation};
+use crate::server::paging::PageQuery;
 use crate::server::{Error, Result};
 use crate::state::AppState;
 use sqlx::Row;
@@ -182,6 +183,15 @@ pub async fn authenticate(state: &AppState, login: &str, password: String, clien
 /// The account named `username` (normalized), if any.
 pub async fn find_by_username(state: &AppState, username: &str) -> Result<Option<Account>> {
     Account::by_username(&state.db, &normalize_username(username)).await
+}
+
+/// One page of the caller's audit log, newest first (level 2).
+pub async fn audit_log(state: &AppState, principal: &Principal, query: PageQuery) -> Result<AuditPage> {
+    principal.require(Permission::ReadOwnAccount)?;
+    let (limit, offset) = query.checked()?;
+    let id = principal.account.id;
+    let events = audit::read_page(&state.db, id, audit::Order::NewestFirst, limit, offset).await?;
+    Ok(AuditPage { events, total: audit::count(&state.db, id).await?, limit, offset })
 }
 
 /// Adds an entry to the account's own audit log (the account acted on itself).

@@ -3,7 +3,7 @@
 //! together with its OpenAPI description (`routes!`), so the document cannot drift.
 
 use super::service::{self, NewKey};
-use super::{ApiKey, CreatedKey};
+use super::{ApiKey, CreatedKey, KeyUsage};
 use crate::auth::Principal;
 use crate::error::Problem;
 use crate::server::extract::{ApiBody, ApiJson, ApiQuery};
@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(whoami))
         .routes(routes!(list_keys, create_key))
         .routes(routes!(get_key, revoke_key))
+        .routes(routes!(key_usage))
 }
 
 impl ApiBody for NewKey {
@@ -171,4 +172,38 @@ pub async fn revoke_key(
 ) -> Result<StatusCode> {
     service::revoke(&state, &principal, &id, params.reason.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UsageParams {
+    /// How many UTC days, today included: 1–365 (default 30).
+    #[param(minimum = 1, maximum = 365, example = 30)]
+    pub days: Option<i64>,
+}
+
+/// A key's usage per day (level 2).
+///
+/// Calls answered and calls refused (by the key's rate limit or daily quota) per UTC day,
+/// oldest first, for the last `days` days including today; exact at the moment of the
+/// answer. Staff who may read all data (level 6) can read anyone's.
+#[utoipa::path(
+    get,
+    path = "/api/v1/apikeys/{id}/usage",
+    tag = "apikeys",
+    params(("id" = String, Path, description = "The key's id"), UsageParams),
+    responses(
+        (status = OK, description = "The key's usage per day", body = KeyUsage),
+        (status = NOT_FOUND, description = "`not_found`: no such key in your account", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: `days` is not a whole number from 1 to 365", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn key_usage(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<UsageParams>,
+) -> Result<Json<KeyUsage>> {
+    Ok(Json(service::usage(&state, &principal, &id, params.days).await?))
 }

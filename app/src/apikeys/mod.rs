@@ -66,6 +66,33 @@ pub struct CreatedKey {
     pub secret: String,
 }
 
+/// A key's usage per UTC day (`GET /api/v1/apikeys/{id}/usage`), oldest day first, every
+/// day of the period listed (days without calls as zeros).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyUsage {
+    pub days: Vec<DayUsage>,
+}
+
+/// Calls on one UTC day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DayUsage {
+    /// The UTC day, `YYYY-MM-DD`.
+    #[cfg_attr(feature = "ssr", schema(format = Date, example = "2026-11-29"))]
+    pub day: String,
+    /// Requests the key made that were answered.
+    #[cfg_attr(feature = "ssr", schema(example = 120))]
+    pub calls: u64,
+    /// Requests refused by the key's rate limit or daily quota.
+    #[cfg_attr(feature = "ssr", schema(example = 0))]
+    pub refused: u64,
+}
+
+/// How many days of usage to show when none are asked for, and the most one may ask for.
+pub const USAGE_DAYS_DEFAULT: i64 = 30;
+pub const USAGE_DAYS_MAX: i64 = 365;
+
 /// What the signed-in person may create: for the new-key form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewKeyChoices {

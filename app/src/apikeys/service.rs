@@ -3,10 +3,11 @@
 //! through these functions; the level rules themselves are the pure functions of
 //! [`crate::levels`].
 
-use super::{ApiKey, CreatedKey, NewKeyChoices};
+use super::{ApiKey, CreatedKey, DayUsage, KeyUsage, NewKeyChoices, USAGE_DAYS_DEFAULT, USAGE_DAYS_MAX};
 use crate::audit::{self, AuditKind};
 use crate::auth::keys::stored_level;
 use crate::auth::scope::{write_refusal, BindScope};
+use crate::auth::usage::{day_of, day_string};
 use crate::auth::{token, Principal};
 use crate::error::{ErrorCode, FieldError};
 use crate::levels::{self, check_create, CreateRefusal, Level, Permission, MANAGE_KEYS, MAX_LEVEL};
@@ -324,6 +325,48 @@ async fn find(state: &AppState, principal: &Principal, id: &str, staff: Permissi
     }
     let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.id = $1 AND (k.user_id = $2 OR $3 >= $4)");
     Ok(sqlx::query_as::<_, KeyRow>(sql).bind(id).bind_scope(principal, staff).fetch_optional(&state.db.pool).await?)
+}
+
+/// The usage of one key the caller may read (level 2; anyone's for staff at level 6) over
+/// the last `days` UTC days, today included — exact at the moment of the answer: the counts
+/// not yet written to the database are added in.
+pub async fn usage(state: &AppState, principal: &Principal, id: &str, days: Option<i64>) -> Result<KeyUsage> {
+    principal.require(Permission::ReadOwnAccount)?;
+    let days = days.unwrap_or(USAGE_DAYS_DEFAULT);
+    if !(1..=USAGE_DAYS_MAX).contains(&days) {
+        return Err(Error::validation(vec![FieldError::new(
+            "days",
+            format!("Ask for 1 to {USAGE_DAYS_MAX} days (default {USAGE_DAYS_DEFAULT})."),
+        )]));
+    }
+    if find(state, principal, id, READ_OTHERS).await?.is_none() {
+        return Err(not_found(id));
+    }
+    let today = day_of(now());
+    let first = today - (days - 1);
+    let rows = sqlx::query("SELECT day, calls, refused FROM api_key_usage WHERE key_id = $1 AND day >= $2")
+        .bind(id)
+        .bind(day_string(first))
+        .fetch_all(&state.db.pool)
+        .await?;
+    let mut counts: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+    for row in rows {
+        let (calls, refused): (i64, i64) = (row.try_get("calls")?, row.try_get("refused")?);
+        counts.insert(row.try_get("day")?, (calls.max(0) as u64, refused.max(0) as u64));
+    }
+    for (day, pending) in state.usage.pending_days(id) {
+        let entry = counts.entry(day_string(day)).or_default();
+        entry.0 += pending.calls;
+        entry.1 += pending.refused;
+    }
+    let days = (first..=today)
+        .map(|day| {
+            let day = day_string(day);
+            let (calls, refused) = counts.get(&day).copied().unwrap_or_default();
+            DayUsage { day, calls, refused }
+        })
+        .collect();
+    Ok(KeyUsage { days })
 }
 
 fn not_found(id: &str) -> Error {

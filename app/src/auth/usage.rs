@@ -1,65 +1,137 @@
-//! Per-key usage (calls and last use), counted in memory and written in batches.
+//! Per-key usage — calls accepted and refused per UTC day, and the last use — counted in
+//! memory and written in batches.
 //!
 //! Authenticating a request must not wait on a database write, so each use only bumps an
 //! in-memory counter; [`Usage::flush`] writes the counts every few seconds (started by the
 //! server) and once more at graceful shutdown, so nothing is lost when the server stops
-//! normally. Reads add the counts not yet written. (In the instant between a key's write and
-//! its subtraction from memory a listing can count those calls twice; it never counts fewer.)
+//! normally; a crash loses at most the counts since the last flush. Reads add the counts not
+//! yet written, so they are exact at the moment they are given. (In the instant between a
+//! key's write and its subtraction from memory a reader can count those calls twice; it never
+//! counts fewer.)
 
 use crate::server::db::Db;
 use crate::server::Result;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+
+/// A UTC day, as days since 1970-01-01.
+pub type Day = i64;
+
+/// The UTC day of a Unix time.
+pub fn day_of(unix: i64) -> Day {
+    unix.div_euclid(86_400)
+}
+
+/// A day as the API and the database write it: `YYYY-MM-DD`.
+pub fn day_string(day: Day) -> String {
+    time::OffsetDateTime::from_unix_timestamp(day * 86_400)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default()
+}
+
+/// Calls accepted and refused on one day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DayCount {
+    pub calls: u64,
+    pub refused: u64,
+}
 
 #[derive(Debug, Default)]
 pub struct Usage {
     pending: Mutex<HashMap<String, Pending>>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug, Default)]
 struct Pending {
-    calls: u64,
-    last_used_at: i64,
+    days: BTreeMap<Day, DayCount>,
+    last_used_at: Option<i64>,
+}
+
+impl Pending {
+    fn calls(&self) -> u64 {
+        self.days.values().map(|d| d.calls).sum()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.days.values().all(|d| d.calls == 0 && d.refused == 0)
+    }
 }
 
 impl Usage {
-    /// Counts one authenticated request by `key_id` at `at` (Unix seconds).
+    /// Counts one accepted request by `key_id` at `at` (Unix seconds).
     pub fn record(&self, key_id: &str, at: i64) {
         let mut pending = self.pending.lock().expect("usage lock");
-        let entry = pending.entry(key_id.to_owned()).or_insert(Pending { calls: 0, last_used_at: at });
-        entry.calls += 1;
-        entry.last_used_at = entry.last_used_at.max(at);
+        let entry = pending.entry(key_id.to_owned()).or_default();
+        entry.days.entry(day_of(at)).or_default().calls += 1;
+        entry.last_used_at = Some(entry.last_used_at.map_or(at, |last| last.max(at)));
+    }
+
+    /// Counts one request by `key_id` refused by its limits at `at`.
+    pub fn record_refused(&self, key_id: &str, at: i64) {
+        let mut pending = self.pending.lock().expect("usage lock");
+        pending.entry(key_id.to_owned()).or_default().days.entry(day_of(at)).or_default().refused += 1;
     }
 
     /// Calls and last use of `key_id` not yet written to the database.
     pub fn pending(&self, key_id: &str) -> (u64, Option<i64>) {
         let pending = self.pending.lock().expect("usage lock");
-        pending.get(key_id).map_or((0, None), |p| (p.calls, Some(p.last_used_at)))
+        pending.get(key_id).map_or((0, None), |p| (p.calls(), p.last_used_at))
     }
 
-    /// Writes every pending count; returns how many keys were updated.
+    /// The counts of `key_id` per day not yet written to the database.
+    pub fn pending_days(&self, key_id: &str) -> BTreeMap<Day, DayCount> {
+        let pending = self.pending.lock().expect("usage lock");
+        pending.get(key_id).map(|p| p.days.clone()).unwrap_or_default()
+    }
+
+    /// Writes every pending count; returns how many keys were written.
     ///
-    /// Each key's count is subtracted from memory only once it is written, so a listing in
-    /// the meantime never misses calls, and a database error leaves the rest for the next
-    /// flush. Flushes must not overlap (the server runs one at a time).
+    /// Each key is written in one transaction (its days and its totals), and subtracted from
+    /// memory only once written, so a reader in the meantime never misses calls and a
+    /// database error leaves the rest for the next flush. Flushes must not overlap (the
+    /// server runs one at a time). A key deleted since its use is skipped.
     pub async fn flush(&self, db: &Db) -> Result<usize> {
         let batch: Vec<(String, Pending)> =
-            self.pending.lock().expect("usage lock").iter().map(|(k, p)| (k.clone(), *p)).collect();
+            self.pending.lock().expect("usage lock").iter().map(|(k, p)| (k.clone(), p.clone())).collect();
         for (key_id, written) in &batch {
+            let mut tx = db.pool.begin().await?;
+            for (day, count) in &written.days {
+                sqlx::query(
+                    "INSERT INTO api_key_usage (key_id, day, calls, refused) \
+                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = $1) \
+                     ON CONFLICT (key_id, day) DO UPDATE SET calls = api_key_usage.calls + excluded.calls, \
+                     refused = api_key_usage.refused + excluded.refused",
+                )
+                .bind(key_id)
+                .bind(day_string(*day))
+                .bind(count.calls as i64)
+                .bind(count.refused as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
             sqlx::query(
                 "UPDATE api_keys SET calls = calls + $1, \
                  last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $2 THEN $2 ELSE last_used_at END \
                  WHERE id = $3",
             )
-            .bind(written.calls as i64)
+            .bind(written.calls() as i64)
             .bind(written.last_used_at)
             .bind(key_id)
-            .execute(&db.pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
             let mut pending = self.pending.lock().expect("usage lock");
             if let Some(entry) = pending.get_mut(key_id) {
-                entry.calls -= written.calls;
-                if entry.calls == 0 {
+                for (day, count) in &written.days {
+                    if let Some(now) = entry.days.get_mut(day) {
+                        now.calls -= count.calls;
+                        now.refused -= count.refused;
+                        if now.calls == 0 && now.refused == 0 {
+                            entry.days.remove(day);
+                        }
+                    }
+                }
+                if entry.is_empty() {
                     pending.remove(key_id);
                 }
             }
@@ -82,5 +154,21 @@ mod tests {
         assert_eq!(u.pending("a"), (3, Some(30)));
         assert_eq!(u.pending("b"), (1, Some(5)));
         assert_eq!(u.pending("c"), (0, None));
+    }
+
+    #[test]
+    fn counts_per_utc_day_and_refusals_apart() {
+        let u = Usage::default();
+        let midnight = 20_000 * 86_400;
+        u.record("a", midnight - 1);
+        u.record("a", midnight);
+        u.record("a", midnight + 5);
+        u.record_refused("a", midnight + 6);
+        let days = u.pending_days("a");
+        assert_eq!(days[&19_999], DayCount { calls: 1, refused: 0 });
+        assert_eq!(days[&20_000], DayCount { calls: 2, refused: 1 });
+        assert_eq!(u.pending("a"), (3, Some(midnight + 5)), "refusals are not calls, nor a use");
+        assert_eq!(day_string(20_000), "2024-10-04");
+        assert_eq!(day_of(-1), -1);
     }
 }

@@ -83,19 +83,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self> {
         let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded_from_str(query).map(ApiQuery)
+        query_from_str(query).map(ApiQuery)
     }
 }
 
-fn serde_urlencoded_from_str<T: DeserializeOwned>(query: &str) -> Result<T> {
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{query}").parse().expect("a path and query"))
-        .map(|q| q.0)
-        .map_err(|e| {
-            let message = e.body_text();
-            let message = message.trim_start_matches("Failed to deserialize query string: ");
-            let field = message.split('`').nth(1).unwrap_or("query").to_owned();
-            Error::validation(vec![FieldError::new(field, message.to_owned())])
-        })
+/// Reads a query string, naming the parameter at fault: the one whose value is wrong
+/// (`days=7.5`), or the unknown one (`reasn=…`).
+fn query_from_str<T: DeserializeOwned>(query: &str) -> Result<T> {
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let message = e.inner().to_string();
+        let field = match e.path().to_string().as_str() {
+            "." => message.split('`').nth(1).unwrap_or("query").to_owned(),
+            path => path.to_owned(),
+        };
+        Error::validation(vec![FieldError::new(field, message)])
+    })
 }
 
 /// A path parameter. One that cannot even be parsed (`/api/v1/sets/abc`) names nothing that

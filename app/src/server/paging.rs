@@ -39,6 +39,39 @@ pub struct Page {
     pub offset: i64,
 }
 
+/// One page of an unsearchable listing (the audit log): `?limit=&offset=`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// How many per page, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// How many to skip (default 0).
+    pub offset: Option<i64>,
+}
+
+impl PageQuery {
+    /// The limit and offset of a valid request; every bad parameter named otherwise.
+    pub fn checked(&self) -> Result<(i64, i64)> {
+        let mut errors = Vec::new();
+        let window = window(self.limit, self.offset, &mut errors);
+        ensure_valid(errors)?;
+        Ok(window)
+    }
+}
+
+/// The limit and offset asked for, with a field error for each bad one.
+fn window(limit: Option<i64>, offset: Option<i64>, errors: &mut Vec<FieldError>) -> (i64, i64) {
+    let (limit, offset) = (limit.unwrap_or(PAGE_DEFAULT), offset.unwrap_or(0));
+    if !(1..=PAGE_MAX).contains(&limit) {
+        errors.push(FieldError::new("limit", format!("Use a limit from 1 to {PAGE_MAX}.")));
+    }
+    if offset < 0 {
+        errors.push(FieldError::new("offset", "Use an offset of 0 or more."));
+    }
+    (limit, offset)
+}
+
 impl ListQuery {
     /// The first page of everything matching `q`, as large as a page may be (the browser's
     /// lists).
@@ -49,7 +82,6 @@ impl ListQuery {
     /// The pattern, limit and offset of a valid listing request; every bad parameter named
     /// otherwise.
     pub fn checked(&self) -> Result<Page> {
-        let (limit, offset) = (self.limit.unwrap_or(PAGE_DEFAULT), self.offset.unwrap_or(0));
         let mut errors = Vec::new();
         if let Some(q) = &self.q {
             if q.chars().count() > SEARCH_MAX {
@@ -58,12 +90,7 @@ impl ListQuery {
                 errors.push(FieldError::new("q", problem));
             }
         }
-        if !(1..=PAGE_MAX).contains(&limit) {
-            errors.push(FieldError::new("limit", format!("Use a limit from 1 to {PAGE_MAX}.")));
-        }
-        if offset < 0 {
-            errors.push(FieldError::new("offset", "Use an offset of 0 or more."));
-        }
+        let (limit, offset) = window(self.limit, self.offset, &mut errors);
         ensure_valid(errors)?;
         Ok(Page { pattern: contains_pattern(self.q.as_deref().unwrap_or("")), limit, offset })
     }

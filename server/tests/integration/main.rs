@@ -18,3 +18,4 @@ mod refusals;
 mod sets;
 mod sets_pages;
 mod storage;
+mod usage;

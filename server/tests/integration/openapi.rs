@@ -15,7 +15,7 @@ async fn served(app: &TestApp) -> serde_json::Value {
 }
 
 /// Any change to the API shows up as a diff of `tests/snapshots/openapi.json` in review.
-/// After an intended change: `UPDATE_SNAPSHOTS=1 cargo test -p server --test openapi`.
+/// After an intended change: `UPDATE_SNAPSHOTS=1 cargo test -p server --test integration openapi`.
 #[tokio::test]
 async fn the_document_matches_its_reviewed_snapshot() {
     let app = TestApp::sqlite().await;
@@ -28,7 +28,7 @@ async fn the_document_matches_its_reviewed_snapshot() {
     assert!(
         committed == pretty,
         "the served OpenAPI document differs from tests/snapshots/openapi.json; \
-         if the change is intended, run UPDATE_SNAPSHOTS=1 cargo test -p server --test openapi and review the diff"
+         if the change is intended, run UPDATE_SNAPSHOTS=1 cargo test -p server --test integration openapi and review the diff"
     );
 }
 
@@ -91,8 +91,8 @@ async fn every_documented_operation_is_served_and_documented_in_full() {
         }
     }
     assert_eq!(
-        operations, 29,
-        "whoami; account get/patch/password/export; list/create/get/revoke keys; the measurement catalogue; \
+        operations, 31,
+        "whoami; account get/patch/password/export/audit; list/create/get/revoke keys and a key's usage; the measurement catalogue; \
          list/create/get/update/delete/clone sets; list/create/get/update/delete patterns; public set and pattern; \
          list/create/get/update/delete/clone curated sets"
     );
