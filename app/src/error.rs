@@ -28,6 +28,11 @@ pub enum ErrorCode {
     NotAuthenticated,
     /// Too many attempts; wait `retry_after` seconds.
     TooManyAttempts,
+    /// The API key (or, without one, the client address) is over its per-minute rate; wait
+    /// `retry_after` seconds.
+    RateLimited,
+    /// The API key has used its daily quota; `retry_after` is the next UTC midnight.
+    QuotaExceeded,
     /// A state-changing request came from another site.
     CrossSiteRequest,
     /// The account is suspended.
@@ -70,13 +75,15 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation pages and exhaustive tests.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::ValidationFailed,
         ErrorCode::UsernameTaken,
         ErrorCode::EmailTaken,
         ErrorCode::InvalidCredentials,
         ErrorCode::NotAuthenticated,
         ErrorCode::TooManyAttempts,
+        ErrorCode::RateLimited,
+        ErrorCode::QuotaExceeded,
         ErrorCode::CrossSiteRequest,
         ErrorCode::AccountSuspended,
         ErrorCode::KeyExpired,
@@ -111,7 +118,7 @@ impl ErrorCode {
             | ErrorCode::NotAuthenticated
             | ErrorCode::KeyExpired
             | ErrorCode::KeyRevoked => 401,
-            ErrorCode::TooManyAttempts => 429,
+            ErrorCode::TooManyAttempts | ErrorCode::RateLimited | ErrorCode::QuotaExceeded => 429,
             ErrorCode::CrossSiteRequest
             | ErrorCode::AccountSuspended
             | ErrorCode::LevelTooLow
@@ -135,6 +142,8 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials => "Invalid credentials",
             ErrorCode::NotAuthenticated => "Not signed in",
             ErrorCode::TooManyAttempts => "Too many attempts",
+            ErrorCode::RateLimited => "Rate limit reached",
+            ErrorCode::QuotaExceeded => "Daily quota used up",
             ErrorCode::CrossSiteRequest => "Cross-site request refused",
             ErrorCode::AccountSuspended => "Account suspended",
             ErrorCode::KeyExpired => "API key expired",
@@ -166,6 +175,8 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::NotAuthenticated => "not_authenticated",
             ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::CrossSiteRequest => "cross_site_request",
             ErrorCode::AccountSuspended => "account_suspended",
             ErrorCode::KeyExpired => "key_expired",
@@ -227,7 +238,8 @@ pub struct Problem {
     /// Every field at fault, for `validation_failed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// Seconds to wait before retrying, for `too_many_attempts` (also sent as `Retry-After`).
+    /// Seconds to wait before retrying, for `too_many_attempts`, `rate_limited` and
+    /// `quota_exceeded` (also sent as `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// When the key expired (RFC 3339), for `key_expired`.

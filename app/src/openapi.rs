@@ -5,6 +5,8 @@
 
 use crate::error::{ErrorCode, FieldError, Problem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::header::Header;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
 use utoipa::Modify;
 
@@ -95,14 +97,40 @@ fn document_auth_and_errors(doc: &mut OpenApi) {
         .into_iter()
         .map(|name| SecurityRequirement::new(name, Vec::<String>::new()))
         .collect();
+    // 429s carry how long to wait and the state of the limits (draft-ietf-httpapi-ratelimit-headers-11).
+    let limited = |description: &str| {
+        let header = |kind: SchemaType, text: &str| {
+            let mut h = Header::new(ObjectBuilder::new().schema_type(kind).build());
+            h.description = Some(text.to_owned());
+            utoipa::openapi::RefOr::T(h)
+        };
+        let mut response = problem(description);
+        response.headers.insert(
+            "Retry-After".into(),
+            header(SchemaType::Type(Type::Integer), "Whole seconds until a call will succeed (never earlier)."),
+        );
+        response.headers.insert(
+            "RateLimit-Policy".into(),
+            header(SchemaType::Type(Type::String), "The policies, e.g. `\"minute\";q=60;w=60, \"day\";q=10000;w=86400` (`\"anonymous\";q=60;w=60` without a key)."),
+        );
+        response.headers.insert(
+            "RateLimit".into(),
+            header(SchemaType::Type(Type::String), "What is left of each policy, e.g. `\"minute\";r=0;t=20, \"day\";r=9940;t=35000`."),
+        );
+        response
+    };
+    let keyed_429 = "`rate_limited`: the key is over its per-minute rate; or `quota_exceeded`: it has used its daily quota (`Retry-After` points at the next UTC midnight). Every key-authenticated answer carries `RateLimit-Policy`, `RateLimit` and `Tapeline-Key-Expires`.";
+    let anonymous_429 = "`rate_limited`: too many calls without an API key (or with keys that fail to authenticate) from your address.";
     for item in doc.paths.paths.values_mut() {
         let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for op in ops.into_iter().flatten() {
             if op.security.is_some() {
-                // Public: only the server's own failure applies.
+                // Public: the per-address limit, and the server's own failure.
+                op.responses.responses.entry("429".into()).or_insert_with(|| limited(anonymous_429).into());
                 op.responses.responses.entry("500".into()).or_insert_with(|| problem(common[2].1).into());
                 continue;
             }
+            op.responses.responses.entry("429".into()).or_insert_with(|| limited(keyed_429).into());
             op.security = Some(security.clone());
             let has_body = op.request_body.is_some();
             for (status, description) in common.iter().chain(if has_body { body.iter() } else { [].iter() }) {

@@ -4,6 +4,7 @@
 //! It sits above the infrastructure (`server`) and authentication (`auth`), whose parts it
 //! holds, and below the resources, whose services take `&AppState`.
 
+use crate::auth::limits::Limiter;
 use crate::auth::usage::Usage;
 use crate::auth::AuthState;
 use crate::server::db::Db;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub secrets: InstanceSecrets,
     /// API key usage not yet written to the database.
     pub usage: Arc<Usage>,
+    /// Fair-use limits of this process.
+    pub limiter: Arc<Limiter>,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             login_throttle: Arc::new(LoginThrottle::new(config.login_per_account, config.login_per_client)),
             secrets: InstanceSecrets { key_pepper: key_pepper.into() },
             usage: Arc::new(Usage::default()),
+            limiter: Arc::new(Limiter::default()),
             config: Arc::new(config),
             leptos_options,
             db,
@@ -71,6 +75,10 @@ impl AuthState for AppState {
 
     fn usage(&self) -> &Usage {
         &self.usage
+    }
+
+    fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 }
 

@@ -9,3 +9,7 @@ CREATE TABLE api_key_usage (
     PRIMARY KEY (key_id, day)
 );
 CREATE INDEX api_key_usage_day_idx ON api_key_usage (day);
+
+-- Per-key limits set by staff (NULL: the instance's default; 0: refuse everything).
+ALTER TABLE api_keys ADD COLUMN rate_limit BIGINT;   -- requests per minute
+ALTER TABLE api_keys ADD COLUMN daily_quota BIGINT;  -- requests per UTC day

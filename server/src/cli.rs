@@ -6,6 +6,7 @@ use app::accounts::service;
 use app::apikeys::service as keys;
 use app::auth::{Account, Principal};
 use app::levels::Role;
+use app::server::config::{DEFAULT_ANON_RATE, DEFAULT_KEY_QUOTA, DEFAULT_KEY_RATE};
 use app::server::{Config, KeySettings};
 use app::state::AppState;
 use clap::{Args, Parser, Subcommand};
@@ -48,7 +49,25 @@ pub struct Global {
     /// How many active API keys one account may hold.
     #[arg(long, env = "TAPELINE_KEY_LIMIT", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub key_limit: u32,
+
+    /// Requests per minute an API key may make (its burst, too), unless staff set its own.
+    #[arg(long, env = "TAPELINE_KEY_RATE_LIMIT", default_value_t = DEFAULT_KEY_RATE, value_parser = clap::value_parser!(u32).range(1..=MAX_RATE), global = true)]
+    pub key_rate_limit: u32,
+
+    /// Requests per UTC day an API key may make, unless staff set its own.
+    #[arg(long, env = "TAPELINE_KEY_DAILY_QUOTA", default_value_t = DEFAULT_KEY_QUOTA, value_parser = clap::value_parser!(u32).range(1..=MAX_QUOTA), global = true)]
+    pub key_daily_quota: u32,
+
+    /// Requests per minute one client address may make to the API without an API key
+    /// (public sets and patterns, curated sets, the catalogue, failed authentication).
+    #[arg(long, env = "TAPELINE_ANON_RATE_LIMIT", default_value_t = DEFAULT_ANON_RATE, value_parser = clap::value_parser!(u32).range(1..=MAX_RATE), global = true)]
+    pub anon_rate_limit: u32,
 }
+
+/// The largest per-minute rate accepted (a million a minute is more than one process serves).
+const MAX_RATE: i64 = 1_000_000;
+/// The largest daily quota accepted.
+const MAX_QUOTA: i64 = 1_000_000_000;
 
 impl Global {
     /// The service settings these options describe, checked for consistency.
@@ -62,7 +81,14 @@ impl Global {
         }
         let secs = |s: i64| std::time::Duration::from_secs(s as u64);
         Ok(Config {
-            keys: KeySettings { default_ttl: secs(default), max_ttl: secs(max), max_per_user: self.key_limit },
+            keys: KeySettings {
+                default_ttl: secs(default),
+                max_ttl: secs(max),
+                max_per_user: self.key_limit,
+                rate_per_minute: self.key_rate_limit,
+                daily_quota: self.key_daily_quota,
+                anon_rate_per_minute: self.anon_rate_limit,
+            },
             ..Config::default()
         })
     }

@@ -18,9 +18,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -69,13 +70,30 @@ pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// The app's page routes, listed once per process.
+///
+/// Listing renders the app, and for the length of that render leptos_server suppresses the
+/// loading of resources through a process-wide flag (`IS_SUPPRESSING_RESOURCE_LOAD`, set by
+/// `SuppressResourceLoad` in leptos_server 0.8's `resource.rs`): a page that another thread
+/// renders at that moment creates resources that await forever, so its response never
+/// completes. A server builds one router before it serves; the tests build many while other
+/// tests render. Listed once, before the first router exists, nothing can be rendering yet,
+/// and later routers never touch the flag.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole HTTP surface of Tapeline.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let config = state.config.clone();
     let (api, openapi) = app::router::api();
+    let api = api
+        .layer(axum::middleware::from_fn_with_state(state.clone(), app::auth::limits::fair_use::<AppState>))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
     Router::new()
-        .merge(api.layer(DefaultBodyLimit::max(BODY_LIMIT)))
+        .merge(api)
         // Serves the document at /api/openapi.json and Swagger UI (vendored assets) at /docs.
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
         .route("/healthz", get(healthz))

@@ -3,6 +3,8 @@
 //! creating, listing and revoking them are `apikeys::service`'s.
 
 use super::account::Account;
+use super::limits::{now_us, KeyHeaders, KeyPolicy, Refusal};
+use super::usage::{day_of, day_string, Day};
 use super::{token, AuthState, KeyAuth, Principal};
 use crate::account_columns;
 use crate::audit::{self, AuditKind};
@@ -12,17 +14,22 @@ use crate::server::db::{now, rfc3339};
 use crate::server::{Error, Result};
 use sqlx::{FromRow, Row};
 
-/// Checks a key's id and secret and returns who is calling, at what level.
+/// Checks a key's id and secret and returns who is calling, at what level — then spends one
+/// call of the key's limits.
 ///
 /// Order matters: an unknown id and a wrong secret get the same answer; only the holder of
 /// the right secret learns that the key is revoked or expired (and those refusals are
-/// written to the owner's audit log, at most once an hour per key).
-pub async fn authenticate(state: &impl AuthState, id: &str, secret: &str) -> Result<Principal> {
+/// written to the owner's audit log, at most once an hour per key). Limits apply only to a
+/// verified, live key, so nobody can spend someone else's quota with a wrong secret; a
+/// refused call is counted as refused and writes nothing. The limits' state, for the
+/// response headers, is left in `headers`.
+pub async fn authenticate(state: &impl AuthState, id: &str, secret: &str, headers: &mut Option<KeyHeaders>) -> Result<Principal> {
     let sql = concat!(
         "SELECT ",
         account_columns!(),
         ", k.name AS key_name, k.level AS key_level, k.secret_hash, k.expires_at AS key_expires_at, \
-         k.revoked_at AS key_revoked_at FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1"
+         k.revoked_at AS key_revoked_at, k.rate_limit AS key_rate_limit, k.daily_quota AS key_daily_quota \
+         FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1"
     );
     let row = sqlx::query(sql).bind(id).fetch_optional(&state.db().pool).await?;
     let Some(row) = row else {
@@ -51,13 +58,61 @@ pub async fn authenticate(state: &impl AuthState, id: &str, secret: &str) -> Res
     if account.suspended_at.is_some() {
         return Err(Error::new(ErrorCode::AccountSuspended, "The account this key belongs to is suspended."));
     }
-    state.usage().record(id, now);
+    let policy = policy_of(state, row.try_get("key_rate_limit")?, row.try_get("key_daily_quota")?);
+    let now_us = now_us();
+    let today = day_of(now_us.div_euclid(1_000_000));
+    let day_count = match state.limiter().needs_day_count(id, today) {
+        true => Some(day_count(state, id, today).await?),
+        false => None,
+    };
+    let outcome = state.limiter().check_key(id, policy, now_us, day_count);
+    *headers = Some(KeyHeaders { outcome, expires_at });
+    match outcome.refused {
+        Some(Refusal::Rate { retry_after }) => {
+            state.usage().record_refused(id, now);
+            let detail = format!(
+                "This API key is over its rate limit of {} requests a minute. Try again in {retry_after} seconds.",
+                policy.per_minute
+            );
+            return Err(Error::limited(ErrorCode::RateLimited, detail, retry_after));
+        }
+        Some(Refusal::Quota { retry_after }) => {
+            state.usage().record_refused(id, now);
+            let detail = format!(
+                "This API key has used its daily quota of {} requests. It resets at midnight UTC, in {retry_after} seconds.",
+                policy.per_day
+            );
+            return Err(Error::limited(ErrorCode::QuotaExceeded, detail, retry_after));
+        }
+        None => state.usage().record(id, now),
+    }
     let key_level = stored_level(row.try_get("key_level")?);
     Ok(Principal {
         level: effective_level(key_level, account.role.level()),
         key: Some(KeyAuth { id: id.to_owned(), name: row.try_get("key_name")?, level: key_level, expires_at }),
         account,
     })
+}
+
+/// A key's limits: what staff set for it, or the instance's defaults.
+fn policy_of(state: &impl AuthState, rate: Option<i64>, quota: Option<i64>) -> KeyPolicy {
+    let keys = &state.config().keys;
+    let clamp = |v: i64| v.clamp(0, u32::MAX as i64) as u32;
+    KeyPolicy { per_minute: rate.map_or(keys.rate_per_minute, clamp), per_day: quota.map_or(keys.daily_quota, clamp) }
+}
+
+/// The calls `key_id` made on `day` before this process counts them: those written to the
+/// database and those still in memory.
+async fn day_count(state: &impl AuthState, key_id: &str, day: Day) -> Result<u64> {
+    let stored: Option<i64> = sqlx::query("SELECT calls FROM api_key_usage WHERE key_id = $1 AND day = $2")
+        .bind(key_id)
+        .bind(day_string(day))
+        .fetch_optional(&state.db().pool)
+        .await?
+        .map(|row| row.try_get("calls"))
+        .transpose()?;
+    let pending = state.usage().pending_days(key_id).get(&day).map_or(0, |c| c.calls);
+    Ok(stored.unwrap_or(0).max(0) as u64 + pending)
 }
 
 /// A stored key level; the schema keeps it on the ladder, and anything else is read as the

@@ -4,6 +4,8 @@
 //! - [`session`]: browser sessions (records keyed by the hash of the cookie's token);
 //! - [`token`] and [`keys`]: API key tokens, and the key store that verifies them;
 //! - [`usage`]: per-key usage, counted in memory and written in batches;
+//! - [`limits`]: fair use — each key's rate and daily quota, the per-address limit of
+//!   anonymous calls, and the layer that writes their headers;
 //! - [`principal`]: the [`Principal`] extractor (session or key) that handlers take;
 //! - [`scope`]: the owner-or-staff condition every query on a person's object carries.
 //!
@@ -12,6 +14,7 @@
 
 pub mod account;
 pub mod keys;
+pub mod limits;
 pub mod principal;
 pub mod scope;
 pub mod session;
@@ -24,10 +27,11 @@ pub use scope::BindScope;
 
 use crate::server::db::Db;
 use crate::server::Config;
+use limits::Limiter;
 use usage::Usage;
 
 /// What authentication reads from the application state: the database, the settings, the
-/// instance's key pepper and the usage counters. The application state implements it; so
+/// instance's key pepper, the usage counters and the limiter. The application state implements it; so
 /// can a test.
 pub trait AuthState: Send + Sync {
     fn db(&self) -> &Db;
@@ -35,4 +39,5 @@ pub trait AuthState: Send + Sync {
     /// The secret key of the HMAC that API key secrets are stored under.
     fn key_pepper(&self) -> &[u8];
     fn usage(&self) -> &Usage;
+    fn limiter(&self) -> &Limiter;
 }

@@ -9,6 +9,7 @@
 //! `Principal`.
 
 use super::account::Account;
+use super::limits::KeyHeadersSlot;
 use super::{keys, session, token, AuthState};
 use crate::error::ErrorCode;
 use crate::levels::{Creator, Level, Permission};
@@ -82,7 +83,12 @@ impl<S: AuthState> FromRequestParts<S> for Principal {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let value = value.to_str().map_err(|_| malformed())?;
             let (id, secret) = parse_authorization(value)?;
-            return keys::authenticate(state, &id, &secret).await;
+            let mut headers = None;
+            let result = keys::authenticate(state, &id, &secret, &mut headers).await;
+            if let (Some(headers), Some(slot)) = (headers, parts.extensions.get::<KeyHeadersSlot>()) {
+                slot.set(headers);
+            }
+            return result;
         }
         // (A suspended account has no session: `session::resolve` refuses it.)
         match session::account_of(state, parts).await? {

@@ -32,7 +32,19 @@ pub struct KeySettings {
     pub max_ttl: Duration,
     /// Active (unrevoked, unexpired) keys one account may hold.
     pub max_per_user: u32,
+    /// Requests per minute a key may make, unless staff set its own.
+    pub rate_per_minute: u32,
+    /// Requests per UTC day a key may make, unless staff set its own.
+    pub daily_quota: u32,
+    /// Requests per minute one client address may make to the API without a valid key.
+    pub anon_rate_per_minute: u32,
 }
+
+/// The defaults of the fair-use limits: what a hobby instance on a small machine carries
+/// without noticing (see the README for the reasoning).
+pub const DEFAULT_KEY_RATE: u32 = 60;
+pub const DEFAULT_KEY_QUOTA: u32 = 10_000;
+pub const DEFAULT_ANON_RATE: u32 = 60;
 
 impl Default for KeySettings {
     fn default() -> Self {
@@ -40,6 +52,9 @@ impl Default for KeySettings {
             default_ttl: Duration::from_secs(90 * 86_400),
             max_ttl: Duration::from_secs(365 * 86_400),
             max_per_user: 500,
+            rate_per_minute: DEFAULT_KEY_RATE,
+            daily_quota: DEFAULT_KEY_QUOTA,
+            anon_rate_per_minute: DEFAULT_ANON_RATE,
         }
     }
 }

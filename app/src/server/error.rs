@@ -43,6 +43,14 @@ impl Error {
         Error::Problem(Box::new(p))
     }
 
+    /// `429` for a spent rate limit or quota (`rate_limited`, `quota_exceeded`), with the
+    /// seconds until a call will succeed (also sent as `Retry-After`).
+    pub fn limited(code: ErrorCode, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        let mut p = Problem::new(code, detail);
+        p.retry_after = Some(retry_after_secs);
+        Error::Problem(Box::new(p))
+    }
+
     pub fn internal(what: impl Into<String>) -> Self {
         Error::Internal(what.into())
     }

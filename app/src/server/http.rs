@@ -141,8 +141,12 @@ pub async fn ui<T>(body: impl Future<Output = Result<T>>) -> std::result::Result
 /// The client's address, as the throttle's key. Behind a reverse proxy every client shares
 /// the proxy's address: the per-account limit still applies.
 pub fn client_addr(parts: &Parts) -> String {
-    parts
-        .extensions
+    client_addr_of(&parts.extensions)
+}
+
+/// The client's address from a request's extensions (see [`client_addr`]).
+pub fn client_addr_of(extensions: &http::Extensions) -> String {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned())

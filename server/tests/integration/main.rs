@@ -9,6 +9,7 @@ mod common;
 mod account_data;
 mod accounts;
 mod apikeys;
+mod fair_use;
 mod binary;
 mod curated;
 mod openapi;

@@ -67,8 +67,15 @@ pub struct TestApp {
     pub handle: DbHandle,
 }
 
+/// The settings of a test instance: the defaults, except that the fair-use limits are out of
+/// the way (many tests make more calls from one address, or with one key, than a person
+/// would); the tests of those limits set their own.
 pub fn test_config() -> Config {
-    Config { hash_concurrency: 2, ..Config::default() }
+    let mut config = Config { hash_concurrency: 2, ..Config::default() };
+    config.keys.rate_per_minute = 100_000;
+    config.keys.daily_quota = 1_000_000;
+    config.keys.anon_rate_per_minute = 100_000;
+    config
 }
 
 pub fn postgres_admin_url() -> String {

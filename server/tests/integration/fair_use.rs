@@ -1,0 +1,123 @@
+//! Fair use, on both databases: each key's per-minute rate and daily quota with the IETF
+//! headers, `Tapeline-Key-Expires`, the per-address limit of anonymous calls, and exact
+//! daily counts of accepted and refused calls.
+
+use crate::common;
+
+use common::{Auth, TestApp};
+use http::StatusCode;
+use serde_json::json;
+
+backend_tests!(
+    a_key_is_limited_per_minute_with_standard_headers,
+    a_key_is_limited_per_day_and_a_restart_does_not_reset_the_quota,
+    anonymous_calls_are_limited_per_address,
+);
+
+/// The app of `app`'s database, restarted with these limits.
+async fn with_limits(app: TestApp, rate: u32, quota: u32, anon: u32) -> TestApp {
+    let mut config = common::test_config();
+    config.keys.rate_per_minute = rate;
+    config.keys.daily_quota = quota;
+    config.keys.anon_rate_per_minute = anon;
+    let state = TestApp::state(&app.url, config).await;
+    TestApp { router: tapeline_server::router(state.clone()), state, url: app.url, handle: app.handle }
+}
+
+fn seconds_to_midnight() -> u64 {
+    86_400 - app::server::db::now().rem_euclid(86_400) as u64
+}
+
+async fn a_key_is_limited_per_minute_with_standard_headers(app: TestApp) {
+    let app = with_limits(app, 3, 1000, 1000).await;
+    let session = app.signed_up("ann").await;
+    let key = app.create_key(Auth::Session(&session), json!({ "name": "k" })).await;
+    let other = app.create_key(Auth::Session(&session), json!({ "name": "other" })).await;
+    let day_reset = |header: &str| header.rsplit("t=").next().unwrap().parse::<u64>().unwrap();
+    for remaining in [2, 1, 0] {
+        let res = app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.header("ratelimit-policy"), Some("\"minute\";q=3;w=60, \"day\";q=1000;w=86400"));
+        let state = res.header("ratelimit").unwrap();
+        let used = 3 - remaining;
+        let prefix = format!("\"minute\";r={remaining};t={}, \"day\";r={};t=", used * 20, 1000 - used);
+        assert!(state.starts_with(&prefix), "{state} (expected {prefix}…)");
+        assert!(day_reset(state).abs_diff(seconds_to_midnight()) <= 2, "{state}");
+        assert_eq!(res.header("tapeline-key-expires"), key.body["expires_at"].as_str());
+        assert!(res.header("x-ratelimit-limit").is_none() && res.header("ratelimit-limit").is_none());
+    }
+    // Over the rate: 429 rate_limited, Retry-After in whole seconds, r=0 — and the key's
+    // calls come back after Retry-After (20 s at 3 a minute: not waited for here).
+    let res = app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.header("content-type"), Some("application/problem+json"));
+    let body = res.json();
+    assert_eq!(body["code"], "rate_limited");
+    let retry_after: u64 = res.header("retry-after").unwrap().parse().unwrap();
+    assert!((19..=20).contains(&retry_after), "{retry_after}");
+    assert_eq!(body["retry_after"], retry_after);
+    assert!(res.header("ratelimit").unwrap().starts_with("\"minute\";r=0;"), "{:?}", res.header("ratelimit"));
+    assert!(res.header("tapeline-key-expires").is_some());
+    // Refused calls do no work beyond authentication: a write is refused without effect.
+    let res = app.api("POST", "/api/v1/apikeys", Auth::Bearer(&key.token), Some(json!({ "name": "x" }))).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another key of the same owner is untouched; a session is not limited.
+    assert_eq!(app.api("GET", "/api/v1/whoami", Auth::Bearer(&other.token), None).await.status, StatusCode::OK);
+    let res = app.api("GET", "/api/v1/apikeys", Auth::Session(&session), None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.header("ratelimit").is_none(), "sessions carry no key limits");
+    assert_eq!(res.json().as_array().unwrap().len(), 2, "the refused POST created nothing");
+
+    // Exact daily counts: 3 answered, 2 refused.
+    let usage = app.api("GET", &format!("/api/v1/apikeys/{}/usage?days=1", key.id), Auth::Session(&session), None).await.json();
+    assert_eq!((usage["days"][0]["calls"].clone(), usage["days"][0]["refused"].clone()), (json!(3), json!(2)));
+    app.state.usage.flush(&app.state.db).await.unwrap();
+    let usage = app.api("GET", &format!("/api/v1/apikeys/{}/usage?days=1", key.id), Auth::Session(&session), None).await.json();
+    assert_eq!((usage["days"][0]["calls"].clone(), usage["days"][0]["refused"].clone()), (json!(3), json!(2)));
+}
+
+async fn a_key_is_limited_per_day_and_a_restart_does_not_reset_the_quota(app: TestApp) {
+    let app = with_limits(app, 1000, 4, 1000).await;
+    let session = app.signed_up("ann").await;
+    let key = app.create_key(Auth::Session(&session), json!({ "name": "k" })).await;
+    for _ in 0..3 {
+        assert_eq!(app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await.status, StatusCode::OK);
+    }
+    // A graceful stop writes the counts; the restarted process starts from them.
+    app.state.usage.flush(&app.state.db).await.unwrap();
+    let app = with_limits(app, 1000, 4, 1000).await;
+    let res = app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.header("ratelimit").unwrap().contains("\"day\";r=0;"), "{:?}", res.header("ratelimit"));
+    let res = app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.json()["code"], "quota_exceeded");
+    let retry_after: u64 = res.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry_after.abs_diff(seconds_to_midnight()) <= 2, "Retry-After {retry_after} points at the next UTC midnight");
+    // A key created later has a quota of its own.
+    let fresh = app.create_key(Auth::Session(&session), json!({ "name": "fresh" })).await;
+    assert_eq!(app.api("GET", "/api/v1/whoami", Auth::Bearer(&fresh.token), None).await.status, StatusCode::OK);
+}
+
+async fn anonymous_calls_are_limited_per_address(app: TestApp) {
+    let app = with_limits(app, 1000, 1000, 3).await;
+    for remaining in [2, 1, 0] {
+        let res = app.api("GET", "/api/v1/measurements", Auth::None, None).await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.header("ratelimit-policy"), Some("\"anonymous\";q=3;w=60"));
+        assert!(res.header("ratelimit").unwrap().starts_with(&format!("\"anonymous\";r={remaining};")));
+        assert!(res.header("tapeline-key-expires").is_none());
+    }
+    let res = app.api("GET", "/api/v1/curated-sets", Auth::None, None).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.json()["code"], "rate_limited");
+    assert!(res.header("retry-after").is_some());
+    // A valid key is not held to the address's limit...
+    let session = app.signed_up("ann").await;
+    let key = app.create_key(Auth::Session(&session), json!({ "name": "k" })).await;
+    assert_eq!(app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await.status, StatusCode::OK);
+    // ... but failed authentication is: past the limit, a wrong secret is refused with 429.
+    let res = app.api("GET", "/api/v1/whoami", Auth::Basic(&key.id, "wrongwrongwrongwrongwrongwrong12"), None).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text());
+
+}
