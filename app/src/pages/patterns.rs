@@ -1,7 +1,7 @@
 //! Patterns: the list (with search) and the editor. Settings are edited as JSON and checked
 //! as you type with the same rules the server applies (`patterns::settings_problem`).
 
-use super::{problem_of, unsaved_changes_warning, FormError, ShareLink};
+use super::components::{problem_of, unsaved_changes_warning, FormError, ShareLink};
 use crate::error::Problem;
 use crate::patterns::{
     design_problem, get_pattern, list_patterns, settings_problem, CreatePattern, DeletePattern, NewPattern, Pattern,

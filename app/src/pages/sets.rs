@@ -6,7 +6,8 @@
 //! in mm or inches, and sends only the values the person changed, so switching units never
 //! alters a stored value.
 
-use super::{format_day, problem_of, use_session, FormError, ShareLink};
+use super::components::{format_day, problem_of, unsaved_changes_warning, FormError, ShareLink};
+use super::session::use_session;
 use crate::error::{ErrorCode, Problem};
 use crate::measurements::{self, format_shown, parse_shown, DisplayUnit, Measurement, GROUPS};
 use crate::sets::{get_set, list_sets, CloneSet, CreateSet, DeleteSet, MeasurementSet, NewSet, SetChanges, SetPage, UpdateSet};
@@ -400,7 +401,7 @@ fn SetEditor(set: Option<MeasurementSet>) -> impl IntoView {
         }
     };
 
-    super::unsaved_changes_warning(dirty.into());
+    unsaved_changes_warning(dirty.into());
 
     let confirming = RwSignal::new(false);
     // The parts are type-erased (`into_any`): one view type for the whole editor would be
