@@ -5,6 +5,7 @@ mod clipboard;
 mod dates;
 mod form;
 mod header;
+mod search;
 mod share;
 mod unsaved;
 
@@ -12,5 +13,6 @@ pub use clipboard::copy_to_clipboard;
 pub use dates::{format_date, format_day, parse_time};
 pub use form::{problem_of, Field, FormError};
 pub use header::Header;
+pub use search::SearchBox;
 pub use share::{origin, ShareLink};
 pub use unsaved::unsaved_changes_warning;

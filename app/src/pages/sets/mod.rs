@@ -9,18 +9,15 @@
 mod editor;
 mod form;
 
-use super::components::format_day;
+use super::components::{format_day, SearchBox};
 use super::session::use_session;
 use crate::error::{ErrorCode, Problem};
 use crate::sets::{get_set, list_sets, SetPage};
 use editor::SetEditor;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, Redirect, A};
+use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-/// How long the search waits after the last keystroke before it asks the server.
-const SEARCH_DEBOUNCE_MS: u64 = 300;
 
 /// `/sets`: the signed-in person's sets, searchable by name.
 #[component]
@@ -39,7 +36,7 @@ pub fn SetsPage() -> impl IntoView {
                 "Body measurements, yours or other people's, for your patterns and scripts. "
                 "Scripts reach them at " <code>"/api/v1/sets"</code> " with an API key of level 1 (read) or 3 (write)."
             </p>
-            <SearchBox initial=q.get_untracked() />
+            <SearchBox action="/sets" id="set-search" label="Search sets by name" initial=q.get_untracked() />
             <Transition fallback=|| view! { <p class="muted">"Loading your sets…"</p> }>
                 {move || Suspend::new(async move {
                     match sets.await {
@@ -50,38 +47,6 @@ pub fn SetsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
-    }
-}
-
-/// A GET form (`/sets?q=…`): a plain search before hydration; afterwards it searches as you
-/// type, once typing pauses.
-#[component]
-fn SearchBox(initial: String) -> impl IntoView {
-    let typed = StoredValue::new(0u64);
-    view! {
-        <Form method="GET" action="/sets" replace=true noscroll=true attr:class="search" attr:role="search">
-            <label for="set-search" class="visually-hidden">"Search sets by name"</label>
-            <input id="set-search" type="search" name="q" value=initial placeholder="Search by name" autocomplete="off"
-                maxlength="100" data-testid="set-search"
-                on:input=move |ev| {
-                    let input: leptos::web_sys::HtmlInputElement = event_target(&ev);
-                    let this = typed.try_update_value(|n| {
-                        *n += 1;
-                        *n
-                    });
-                    set_timeout(
-                        move || {
-                            if this.is_some() && typed.try_get_value() == this {
-                                if let Some(form) = input.form() {
-                                    let _ = form.request_submit();
-                                }
-                            }
-                        },
-                        std::time::Duration::from_millis(SEARCH_DEBOUNCE_MS),
-                    );
-                } />
-            <button type="submit" class="button secondary small">"Search"</button>
-        </Form>
     }
 }
 
