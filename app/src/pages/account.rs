@@ -1,7 +1,8 @@
 //! The account page: who is signed in; profile and password changes; the download of all
 //! one's data; and deleting the account.
 
-use super::{format_date, problem_of, use_session, FormError};
+use super::components::{format_date, problem_of, FormError};
+use super::session::use_session;
 use crate::accounts::{AccountView, ChangePassword, DeleteAccount, UpdateProfile, PASSWORD_MIN};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -2,7 +2,7 @@
 //! work before hydration (and without JavaScript); once hydrated they submit in place,
 //! show a pending state and check fields as you type.
 
-use super::{problem_of, Field, FormError};
+use super::components::{problem_of, Field, FormError};
 use crate::accounts::{email_problem, normalize_email, normalize_username, password_problem, username_problem};
 use crate::accounts::{PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN};
 use leptos::prelude::*;

@@ -1,6 +1,7 @@
 //! The gallery of curated reference sets, each with "Clone into my sets".
 
-use super::{problem_of, use_session, FormError};
+use super::components::{problem_of, FormError};
+use super::session::use_session;
 use crate::curated::{list_curated, CloneCurated, CuratedSet};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -3,7 +3,7 @@
 //! Every rule is the service's: the level list is what the server says this person may
 //! grant, and errors from the service appear next to the field they concern.
 
-use super::{copy_to_clipboard, format_day, origin, parse_time, problem_of, FormError};
+use super::components::{copy_to_clipboard, format_date, format_day, origin, parse_time, problem_of, FormError};
 use crate::apikeys::{key_options, list_keys, ApiKey, CreateKey, CreatedKey, NewKeyChoices, RevokeKey};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -276,7 +276,7 @@ fn days_until(rfc3339: &str) -> Option<i64> {
 }
 
 fn date_in_days(days: i64) -> String {
-    super::format_date((now_utc() + time::Duration::days(days)).unix_timestamp())
+    format_date((now_utc() + time::Duration::days(days)).unix_timestamp())
 }
 
 fn iso_date_in_days(days: i64) -> String {

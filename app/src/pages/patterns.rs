@@ -1,7 +1,7 @@
 //! Patterns: the list (with search) and the editor. Settings are edited as JSON and checked
 //! as you type with the same rules the server applies (`patterns::settings_problem`).
 
-use super::{problem_of, unsaved_changes_warning, FormError, ShareLink};
+use super::components::{problem_of, unsaved_changes_warning, FormError, SearchBox, ShareLink};
 use crate::error::Problem;
 use crate::patterns::{
     design_problem, get_pattern, list_patterns, settings_problem, CreatePattern, DeletePattern, NewPattern, Pattern,
@@ -15,8 +15,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 #[component]
 pub fn Patterns() -> impl IntoView {
     let query = use_query_map();
-    let q = move || query.with(|m| m.get("q")).unwrap_or_default();
-    let patterns = Resource::new(q, |q| list_patterns((!q.is_empty()).then_some(q)));
+    let q = Memo::new(move |_| query.with(|m| m.get("q")).unwrap_or_default());
+    let patterns = Resource::new(move || q.get(), |q| list_patterns((!q.is_empty()).then_some(q)));
     view! {
         <Title text="Patterns" />
         <section class="card">
@@ -24,20 +24,16 @@ pub fn Patterns() -> impl IntoView {
                 <h1>"Your patterns"</h1>
                 <A href="/patterns/new" attr:class="button">"New pattern"</A>
             </div>
-            <form method="get" action="/patterns" class="search" role="search">
-                <label for="pattern-search" class="visually-hidden">"Search patterns by name"</label>
-                <input id="pattern-search" type="search" name="q" placeholder="Search by name" value=q />
-                <button type="submit" class="button secondary">"Search"</button>
-            </form>
+            <SearchBox action="/patterns" id="pattern-search" label="Search patterns by name" initial=q.get_untracked() />
             <Transition fallback=|| view! { <p class="muted">"Loading your patterns…"</p> }>
                 {move || Suspend::new(async move {
                     match patterns.await {
                         Ok(page) if page.patterns.is_empty() => view! {
                             <div class="empty-state" data-testid="patterns-empty">
-                                {if q().is_empty() {
+                                {if q.get_untracked().is_empty() {
                                     view! { <p>"No patterns yet. A pattern is a design and its settings, optionally made for one of your measurement sets."</p> }.into_any()
                                 } else {
-                                    view! { <p>{format!("No pattern's name contains “{}”.", q())}</p> }.into_any()
+                                    view! { <p>{format!("No pattern's name contains “{}”.", q.get_untracked())}</p> }.into_any()
                                 }}
                             </div>
                         }.into_any(),

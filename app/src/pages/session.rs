@@ -1,0 +1,31 @@
+//! The session provider: who is signed in, provided once by the layout and read by the
+//! header and the pages through context.
+//!
+//! Depends only on the account server functions; no page or component is imported here.
+
+use crate::accounts::{current_account, AccountView, Logout};
+use crate::error::Problem;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+/// The signed-in state, shared by every page.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub logout: ServerAction<Logout>,
+    /// The signed-in account. Refetched on every navigation — signing up, in or out always
+    /// ends in one — and after logging out.
+    pub account: Resource<Result<Option<AccountView>, Problem>>,
+}
+
+/// Provides the [`Session`]; called once, inside the router (it follows the location).
+pub fn provide_session() {
+    let logout = ServerAction::<Logout>::new();
+    let path = use_location().pathname;
+    let account = Resource::new(move || (path.get(), logout.version().get()), |_| current_account());
+    provide_context(Session { logout, account });
+}
+
+/// The [`Session`] provided by [`provide_session`].
+pub fn use_session() -> Session {
+    expect_context()
+}
