@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 pub enum AuditKind {
     /// An API key was created (by a session, a key, or the operator).
     KeyCreated,
+    /// An API key was regenerated: a new key replaces it, the old one lives on for the grace.
+    KeyRotated,
     /// An API key was revoked (by its owner, staff with a reason, or the operator).
     KeyRevoked,
     /// A revoked or expired key was used and refused (at most once an hour per key).
@@ -25,8 +27,9 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 5] = [
+    pub const ALL: [AuditKind; 6] = [
         AuditKind::KeyCreated,
+        AuditKind::KeyRotated,
         AuditKind::KeyRevoked,
         AuditKind::KeyUseRefused,
         AuditKind::ProfileChanged,
@@ -37,6 +40,7 @@ impl AuditKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AuditKind::KeyCreated => "key_created",
+            AuditKind::KeyRotated => "key_rotated",
             AuditKind::KeyRevoked => "key_revoked",
             AuditKind::KeyUseRefused => "key_use_refused",
             AuditKind::ProfileChanged => "profile_changed",

@@ -121,16 +121,21 @@ fn document_auth_and_errors(doc: &mut OpenApi) {
     };
     let keyed_429 = "`rate_limited`: the key is over its per-minute rate; or `quota_exceeded`: it has used its daily quota (`Retry-After` points at the next UTC midnight). Every key-authenticated answer carries `RateLimit-Policy`, `RateLimit` and `Tapeline-Key-Expires`.";
     let anonymous_429 = "`rate_limited`: too many calls without an API key (or with keys that fail to authenticate) from your address.";
+    // Two shared responses, referenced by every operation (one document entry each).
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.responses.insert("KeyRateLimited".into(), limited(keyed_429).into());
+    components.responses.insert("AnonymousRateLimited".into(), limited(anonymous_429).into());
+    let shared = |name: &str| utoipa::openapi::RefOr::<utoipa::openapi::Response>::Ref(Ref::from_response_name(name));
     for item in doc.paths.paths.values_mut() {
         let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for op in ops.into_iter().flatten() {
             if op.security.is_some() {
                 // Public: the per-address limit, and the server's own failure.
-                op.responses.responses.entry("429".into()).or_insert_with(|| limited(anonymous_429).into());
+                op.responses.responses.entry("429".into()).or_insert_with(|| shared("AnonymousRateLimited"));
                 op.responses.responses.entry("500".into()).or_insert_with(|| problem(common[2].1).into());
                 continue;
             }
-            op.responses.responses.entry("429".into()).or_insert_with(|| limited(keyed_429).into());
+            op.responses.responses.entry("429".into()).or_insert_with(|| shared("KeyRateLimited"));
             op.security = Some(security.clone());
             let has_body = op.request_body.is_some();
             for (status, description) in common.iter().chain(if has_body { body.iter() } else { [].iter() }) {

@@ -335,6 +335,9 @@ test.describe('API keys', () => {
   });
 
   test('Swagger UI\'s "Authorize" takes a Tapeline token and "Try it out" calls the API with it', async ({ page, baseURL }) => {
+    // Swagger UI renders the whole document in the page: on two busy cores that alone can
+    // take most of the default 30 s.
+    test.setTimeout(60_000);
     const user = await signUpAndOpenKeys(page, 'swagger');
     const origin = new URL(baseURL!).origin;
     const created = await page.request.post('/api/v1/apikeys', {

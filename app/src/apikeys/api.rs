@@ -2,7 +2,7 @@
 //! extractor), call the service (which checks levels and ownership), shape the reply. Each route is registered
 //! together with its OpenAPI description (`routes!`), so the document cannot drift.
 
-use super::service::{self, NewKey};
+use super::service::{self, NewKey, Rotation};
 use super::{ApiKey, CreatedKey, KeyUsage};
 use crate::auth::Principal;
 use crate::error::Problem;
@@ -22,6 +22,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_keys, create_key))
         .routes(routes!(get_key, revoke_key))
         .routes(routes!(key_usage))
+        .routes(routes!(rotate_key))
+}
+
+impl ApiBody for Rotation {
+    const FIELDS: &'static [&'static str] = &["grace_period", "expires_in"];
 }
 
 impl ApiBody for NewKey {
@@ -206,4 +211,31 @@ pub async fn key_usage(
     ApiQuery(params): ApiQuery<UsageParams>,
 ) -> Result<Json<KeyUsage>> {
     Ok(Json(service::usage(&state, &principal, &id, params.days).await?))
+}
+
+/// Regenerate one of your API keys (level 4).
+///
+/// A new key with the same name and level, living as long as the old one was created to
+/// (capped by the instance's maximum) unless `expires_in` says otherwise; its token is in the
+/// answer, shown this once. The old key keeps working for `grace_period` seconds (0 to 7
+/// days; never past its own expiry), so a script can switch without downtime. A key cannot
+/// rotate itself into a stronger or longer-lived key.
+#[utoipa::path(
+    post,
+    path = "/api/v1/apikeys/{id}/rotate",
+    tag = "apikeys",
+    params(("id" = String, Path, description = "The key to replace")),
+    request_body = Rotation,
+    responses(
+        (status = CREATED, description = "The new key, with its token", body = CreatedKey),
+        (status = NOT_FOUND, description = "`not_found`: no such key in your account", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(rotation): ApiJson<Rotation>,
+) -> Result<(StatusCode, Json<CreatedKey>)> {
+    Ok((StatusCode::CREATED, Json(service::rotate(&state, &principal, &id, rotation).await?)))
 }

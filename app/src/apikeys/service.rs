@@ -163,41 +163,51 @@ pub async fn create(state: &AppState, principal: &Principal, request: NewKey) ->
         ));
     }
 
+    let created_by_key = principal.key.as_ref().map(|k| k.id.clone());
+    let detail = match &created_by_key {
+        Some(by) => format!("level {level}, expires {}, created with key {by}", rfc3339(expires_at)),
+        None => format!("level {level}, expires {}", rfc3339(expires_at)),
+    };
+    let mut tx = state.db.pool.begin().await?;
+    let created = insert(state, &mut tx, principal, &name, level, expires_at, now, AuditKind::KeyCreated, &detail).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Stores a new key of `principal`'s account and its audit entry, inside `tx`.
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    principal: &Principal,
+    name: &str,
+    level: Level,
+    expires_at: i64,
+    now: i64,
+    kind: AuditKind,
+    detail: &str,
+) -> Result<CreatedKey> {
     let new = token::generate();
     let created_by_key = principal.key.as_ref().map(|k| k.id.clone());
-    let mut tx = state.db.pool.begin().await?;
     sqlx::query(
         "INSERT INTO api_keys (id, user_id, name, level, secret_hash, created_at, expires_at, created_by_key) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&new.id)
     .bind(principal.account.id)
-    .bind(&name)
+    .bind(name)
     .bind(level.get() as i64)
     .bind(token::hash_secret(state.secrets.key_pepper.as_bytes(), &new.secret))
     .bind(now)
     .bind(expires_at)
     .bind(&created_by_key)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    let detail = match &created_by_key {
-        Some(by) => format!("level {level}, expires {}, created with key {by}", rfc3339(expires_at)),
-        None => format!("level {level}, expires {}", rfc3339(expires_at)),
-    };
-    let entry = audit::Entry {
-        user_id: principal.account.id,
-        kind: AuditKind::KeyCreated,
-        key_id: Some(&new.id),
-        actor: None,
-        detail: &detail,
-        at: now,
-    };
-    audit::record(&mut *tx, entry).await?;
-    tx.commit().await?;
-
+    let entry = audit::Entry { user_id: principal.account.id, kind, key_id: Some(&new.id), actor: None, detail, at: now };
+    audit::record(&mut **tx, entry).await?;
     let row = KeyRow {
         id: new.id.clone(),
-        name,
+        name: name.to_owned(),
         level: level.get() as i64,
         created_at: now,
         expires_at,
@@ -206,6 +216,68 @@ pub async fn create(state: &AppState, principal: &Principal, request: NewKey) ->
         revoked_at: None,
     };
     Ok(CreatedKey { key: row.view(state, now), token: new.token, secret: new.secret })
+}
+
+/// The longest grace period of a rotation: the old key lives on at most a week.
+pub const GRACE_MAX_SECS: i64 = 7 * 86_400;
+
+/// A rotation (`POST /api/v1/apikeys/{id}/rotate`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// Seconds the old key keeps working, 0 (refused from its very next request) to 604800
+    /// (7 days). It never outlives its own expiry.
+    #[schema(example = 3600, minimum = 0, maximum = 604800)]
+    pub grace_period: i64,
+    /// The new key's lifetime in seconds. Default: the lifetime the old key was created with,
+    /// capped by the instance's maximum.
+    #[schema(example = 7776000)]
+    pub expires_in: Option<i64>,
+}
+
+/// Regenerates one of the caller's own keys (level 4): a new token with the same name and
+/// level, living as long as the old key was created to (or `expires_in`); the old key then
+/// expires at the earlier of its own expiry and now + the grace period. The same rules as
+/// creation apply, so no key can rotate itself into a stronger or longer-lived one.
+pub async fn rotate(state: &AppState, principal: &Principal, id: &str, rotation: Rotation) -> Result<CreatedKey> {
+    principal.require(MANAGE_KEYS)?;
+    if !(0..=GRACE_MAX_SECS).contains(&rotation.grace_period) {
+        return Err(Error::validation(vec![FieldError::new(
+            "grace_period",
+            format!("Give a grace period from 0 to {GRACE_MAX_SECS} seconds (7 days)."),
+        )]));
+    }
+    // One's own keys only, at any level: staff revoke other people's keys, they never mint
+    // them. Staff who can see the key are told so (403); anyone else finds nothing.
+    let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.id = $1 AND k.user_id = $2");
+    let old = match token::is_key_id(id) {
+        true => sqlx::query_as::<_, KeyRow>(sql).bind(id).bind(principal.account.id).fetch_optional(&state.db.pool).await?,
+        false => None,
+    };
+    let Some(old) = old else {
+        if find(state, principal, id, READ_OTHERS).await?.is_some() {
+            return Err(Error::new(ErrorCode::LevelTooLow, "Only a key's owner can regenerate it; staff may revoke it."));
+        }
+        return Err(not_found(id));
+    };
+    let now = now();
+    if old.revoked_at.is_some() || old.expires_at <= now {
+        return Err(Error::validation(vec![FieldError::new(
+            "id",
+            "This key is revoked or expired: create a new key instead of rotating it.",
+        )]));
+    }
+    let lifetime = (old.expires_at - old.created_at).clamp(MIN_TTL_SECS, state.config.keys.max_ttl.as_secs() as i64);
+    let expires_at = resolve_expiry(state, now, Some(rotation.expires_in.unwrap_or(lifetime)), None)?;
+    let level = stored_level(old.level);
+    check_create(principal.creator(), level.get(), expires_at).map_err(|refusal| refusal_error(refusal, level))?;
+    let old_until = old.expires_at.min(now + rotation.grace_period);
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2").bind(old_until).bind(id).execute(&mut *tx).await?;
+    let detail = format!("rotated from key {id}, which now expires {}; expires {}", rfc3339(old_until), rfc3339(expires_at));
+    let created = insert(state, &mut tx, principal, &old.name, level, expires_at, now, AuditKind::KeyRotated, &detail).await?;
+    tx.commit().await?;
+    Ok(created)
 }
 
 fn refusal_error(refusal: CreateRefusal, level: Level) -> Error {

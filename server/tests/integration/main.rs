@@ -16,6 +16,8 @@ mod openapi;
 mod patterns;
 mod permissions;
 mod refusals;
+mod render_hang;
+mod rotation;
 mod sets;
 mod sets_pages;
 mod storage;

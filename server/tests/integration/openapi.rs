@@ -91,8 +91,8 @@ async fn every_documented_operation_is_served_and_documented_in_full() {
         }
     }
     assert_eq!(
-        operations, 31,
-        "whoami; account get/patch/password/export/audit; list/create/get/revoke keys and a key's usage; the measurement catalogue; \
+        operations, 32,
+        "whoami; account get/patch/password/export/audit; list/create/get/revoke keys, a key's usage and its rotation; the measurement catalogue; \
          list/create/get/update/delete/clone sets; list/create/get/update/delete patterns; public set and pattern; \
          list/create/get/update/delete/clone curated sets"
     );

@@ -74,6 +74,7 @@ fn routes() -> Vec<Route> {
         r("GET",    "/api/v1/apikeys/{id}",          None,                                     Key,           Some(2), Some(6), 200),
         r("DELETE", "/api/v1/apikeys/{id}?reason=matrix", None,                                Key,           Some(4), Some(8), 204),
         r("GET",    "/api/v1/apikeys/{id}/usage",    None,                                     Key,           Some(2), Some(6), 200),
+        r("POST",   "/api/v1/apikeys/{id}/rotate",   Some(json!({ "grace_period": 60, "expires_in": 3600 })), Key, Some(4), None, 201),
         r("GET",    "/api/v1/measurements",          None,                                     Nothing,       None,    None,    200),
         r("GET",    "/api/v1/sets",                  None,                                     Nothing,       Some(1), None,    200),
         r("POST",   "/api/v1/sets",                  Some(set),                                Nothing,       Some(3), None,    201),

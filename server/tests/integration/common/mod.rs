@@ -130,7 +130,8 @@ impl TestApp {
     pub async fn send(&self, req: Request<Body>) -> TestResponse {
         let what = format!("{} {}", req.method(), req.uri());
         // A request that never completes fails the test with a message, rather than stalling
-        // the whole run (see the note on --test-threads in scripts/test.sh).
+        // the whole run (a render that never completed was once the symptom of a dependency's
+        // process-wide flag: see `render_hang`).
         let res = tokio::time::timeout(std::time::Duration::from_secs(60), self.router.clone().oneshot(req))
             .await
             .unwrap_or_else(|_| panic!("{what} did not complete within 60 s"))
