@@ -20,6 +20,9 @@ pub enum AuditKind {
     KeyRevoked,
     /// A revoked or expired key was used and refused (at most once an hour per key).
     KeyUseRefused,
+    /// A key's calls started being refused by its rate limit or daily quota (at most once a
+    /// day per key).
+    KeyLimited,
     /// The username or email address changed.
     ProfileChanged,
     /// The password changed (and other sessions were signed out).
@@ -27,11 +30,12 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 6] = [
+    pub const ALL: [AuditKind; 7] = [
         AuditKind::KeyCreated,
         AuditKind::KeyRotated,
         AuditKind::KeyRevoked,
         AuditKind::KeyUseRefused,
+        AuditKind::KeyLimited,
         AuditKind::ProfileChanged,
         AuditKind::PasswordChanged,
     ];
@@ -43,6 +47,7 @@ impl AuditKind {
             AuditKind::KeyRotated => "key_rotated",
             AuditKind::KeyRevoked => "key_revoked",
             AuditKind::KeyUseRefused => "key_use_refused",
+            AuditKind::KeyLimited => "key_limited",
             AuditKind::ProfileChanged => "profile_changed",
             AuditKind::PasswordChanged => "password_changed",
         }

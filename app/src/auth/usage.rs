@@ -9,7 +9,8 @@
 //! key's write and its subtraction from memory a reader can count those calls twice; it never
 //! counts fewer.)
 
-use crate::server::db::Db;
+use crate::audit::AuditKind;
+use crate::server::db::{now, Db};
 use crate::server::Result;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -106,6 +107,22 @@ impl Usage {
                 .bind(day_string(*day))
                 .bind(count.calls as i64)
                 .bind(count.refused as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+            // The day a key first meets its limits goes into its owner's activity, once a day:
+            // written here, in the batch, so a refused request itself never writes.
+            for day in written.days.iter().filter(|(_, c)| c.refused > 0).map(|(day, _)| day) {
+                sqlx::query(
+                    "INSERT INTO audit_events (user_id, kind, key_id, detail, created_at) \
+                     SELECT k.user_id, $2, $1, $3, $4 FROM api_keys k WHERE k.id = $1 AND NOT EXISTS \
+                     (SELECT 1 FROM audit_events WHERE key_id = $1 AND kind = $2 AND created_at >= $5)",
+                )
+                .bind(key_id)
+                .bind(AuditKind::KeyLimited.as_str())
+                .bind(format!("calls with this key were refused by its rate limit or daily quota on {}", day_string(*day)))
+                .bind(now())
+                .bind(day * 86_400)
                 .execute(&mut *tx)
                 .await?;
             }

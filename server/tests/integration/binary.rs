@@ -346,3 +346,26 @@ fn operators_set_the_key_limits() {
     let out = create(&[("TAPELINE_KEY_LIMIT", "0")], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+#[test]
+fn bad_fair_use_limits_stop_start_up_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    for (variable, value, flag) in [
+        ("TAPELINE_KEY_RATE_LIMIT", "-5", "--key-rate-limit"),
+        ("TAPELINE_KEY_RATE_LIMIT", "0", "--key-rate-limit"),
+        ("TAPELINE_KEY_RATE_LIMIT", "1.5", "--key-rate-limit"),
+        ("TAPELINE_KEY_RATE_LIMIT", "99999999999", "--key-rate-limit"),
+        ("TAPELINE_KEY_DAILY_QUOTA", "lots", "--key-daily-quota"),
+        ("TAPELINE_KEY_DAILY_QUOTA", "2000000000", "--key-daily-quota"),
+        ("TAPELINE_ANON_RATE_LIMIT", "-1", "--anon-rate-limit"),
+    ] {
+        let out = tapeline(dir.path()).env(variable, value).args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{variable}={value}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(flag) && stderr.contains(value), "{variable}={value}: {stderr}");
+    }
+    let help = text(&tapeline(dir.path()).args(["serve", "--help"]).output().unwrap().stdout);
+    for variable in ["TAPELINE_KEY_RATE_LIMIT", "TAPELINE_KEY_DAILY_QUOTA", "TAPELINE_ANON_RATE_LIMIT"] {
+        assert!(help.contains(variable), "serve --help documents {variable}");
+    }
+}

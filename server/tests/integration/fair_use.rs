@@ -74,6 +74,16 @@ async fn a_key_is_limited_per_minute_with_standard_headers(app: TestApp) {
     app.state.usage.flush(&app.state.db).await.unwrap();
     let usage = app.api("GET", &format!("/api/v1/apikeys/{}/usage?days=1", key.id), Auth::Session(&session), None).await.json();
     assert_eq!((usage["days"][0]["calls"].clone(), usage["days"][0]["refused"].clone()), (json!(3), json!(2)));
+
+    // The owner's activity says the key met its limits today — once, however many flushes.
+    for _ in 0..2 {
+        app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await;
+        app.state.usage.flush(&app.state.db).await.unwrap();
+    }
+    let log = app.api("GET", "/api/v1/account/audit", Auth::Session(&session), None).await.json();
+    let limited: Vec<_> = log["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "key_limited").collect();
+    assert_eq!(limited.len(), 1, "{log}");
+    assert_eq!(limited[0]["key_id"], key.id.as_str());
 }
 
 async fn a_key_is_limited_per_day_and_a_restart_does_not_reset_the_quota(app: TestApp) {
