@@ -38,12 +38,8 @@ pub fn state() -> std::result::Result<AppState, Problem> {
 /// The state and the signed-in person (acting at their role's level), for a server function
 /// that needs a session; `401 not_authenticated` (with its status) otherwise.
 pub async fn signed_in() -> std::result::Result<(AppState, Principal), Problem> {
-    ui(async {
-        let (state, parts) = context()?;
-        let principal = session_principal(&state, &parts).await?;
-        Ok((state, principal))
-    })
-    .await
+    let (state, _parts, principal) = signed_in_with_request().await?;
+    Ok((state, principal))
 }
 
 /// The state, the request head and the signed-in person, for the few server functions that

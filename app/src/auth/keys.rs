@@ -10,7 +10,7 @@ use crate::account_columns;
 use crate::audit::{self, AuditKind};
 use crate::error::{ErrorCode, Problem};
 use crate::levels::{effective_level, Level};
-use crate::server::db::{now, rfc3339};
+use crate::server::db::rfc3339;
 use crate::server::{Error, Result};
 use sqlx::{FromRow, Row};
 
@@ -40,7 +40,9 @@ pub async fn authenticate(state: &impl AuthState, id: &str, secret: &str, header
         return Err(invalid_credentials());
     }
     let account = Account::from_row(&row)?;
-    let now = now();
+    // One clock reading for the whole check: expiry, the limits' day and the usage count.
+    let now_us = now_us();
+    let now = now_us.div_euclid(1_000_000);
     let expires_at: i64 = row.try_get("key_expires_at")?;
     if row.try_get::<Option<i64>, _>("key_revoked_at")?.is_some() {
         record_refused_use(state, account.id, id, "revoked", now).await?;
@@ -59,8 +61,7 @@ pub async fn authenticate(state: &impl AuthState, id: &str, secret: &str, header
         return Err(Error::new(ErrorCode::AccountSuspended, "The account this key belongs to is suspended."));
     }
     let policy = policy_of(state, row.try_get("key_rate_limit")?, row.try_get("key_daily_quota")?);
-    let now_us = now_us();
-    let today = day_of(now_us.div_euclid(1_000_000));
+    let today = day_of(now);
     let day_count = match state.limiter().needs_day_count(id, today) {
         true => Some(day_count(state, id, today).await?),
         false => None,
