@@ -116,6 +116,12 @@ pub struct ServeArgs {
     /// is https, session cookies are marked Secure. Default: none.
     #[arg(long, env = "TAPELINE_PUBLIC_URL")]
     pub public_url: Option<String>,
+
+    /// Address and port to serve Prometheus metrics on, at `/metrics` (e.g. `127.0.0.1:9464`).
+    /// Default: none, no metrics. Keep it private: reachable by your Prometheus only, never
+    /// by the public.
+    #[arg(long, env = "TAPELINE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,8 +218,19 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             .context("TAPELINE_LISTEN is not an address like 127.0.0.1:3000")?,
     };
     let public_url = args.public_url.or_else(|| std::env::var("TAPELINE_PUBLIC_URL").ok());
+    let metrics_listen = match args.metrics_listen {
+        Some(address) => Some(address),
+        // Without `serve`, clap has not read the variable.
+        None => match std::env::var("TAPELINE_METRICS_LISTEN") {
+            Ok(text) => Some(
+                text.parse().with_context(|| format!("TAPELINE_METRICS_LISTEN '{text}' is not an address like 127.0.0.1:9464"))?,
+            ),
+            Err(_) => None,
+        },
+    };
     crate::serve(ServeSettings {
         listen,
+        metrics_listen,
         database_url: global.database_url.clone(),
         data_dir: global.data_dir.clone(),
         config: Config { public_url, ..global.config()? },
@@ -225,6 +242,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
 async fn operator_state(global: &Global) -> anyhow::Result<AppState> {
     crate::build_state(&ServeSettings {
         listen: ([127, 0, 0, 1], 0).into(),
+        metrics_listen: None,
         database_url: global.database_url.clone(),
         data_dir: global.data_dir.clone(),
         config: global.config()?,

@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod cli;
+pub mod metrics;
 
 use anyhow::Context as _;
 use app::server::extract::BODY_LIMIT;
@@ -116,6 +117,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(config, refuse_cross_site))
         .layer(axum::middleware::from_fn(refuse_large_bodies))
         .layer(TraceLayer::new_for_http())
+        // Outermost: counts every answer, including the refusals of the layers above.
+        .layer(axum::middleware::from_fn(metrics::track_requests))
         .with_state(state)
 }
 
@@ -123,6 +126,8 @@ pub fn router(state: AppState) -> Router {
 #[derive(Clone, Debug)]
 pub struct ServeSettings {
     pub listen: SocketAddr,
+    /// Where to serve Prometheus metrics (`/metrics`); `None`: nowhere, and nothing recorded.
+    pub metrics_listen: Option<SocketAddr>,
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
     pub config: Config,
@@ -143,6 +148,10 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let metrics = match settings.metrics_listen {
+        Some(address) => Some(serve_metrics(address, &state).await?),
+        None => None,
+    };
     tracing::info!(address = %settings.listen, ?backend, "Tapeline is listening on http://{}", settings.listen);
     let flusher = tokio::spawn(flush_usage_periodically(state.clone()));
     axum::serve(listener, router(state.clone()).into_make_service_with_connect_info::<SocketAddr>())
@@ -151,8 +160,11 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         .context("server error")?;
     flusher.abort();
     // The requests in flight have finished: write the last usage counts before exiting.
-    if let Err(e) = state.usage.flush(&state.db).await {
+    if let Err(e) = flush_usage(&state).await {
         tracing::error!(error = %e, "could not write API key usage at shutdown");
+    }
+    for task in metrics.into_iter().flatten() {
+        task.abort();
     }
     tracing::info!("Tapeline stopped");
     Ok(())
@@ -165,10 +177,37 @@ async fn flush_usage_periodically(state: AppState) {
     let mut tick = tokio::time::interval(USAGE_FLUSH_EVERY);
     loop {
         tick.tick().await;
-        if let Err(e) = state.usage.flush(&state.db).await {
+        if let Err(e) = flush_usage(&state).await {
             tracing::warn!(error = %e, "could not write API key usage; will retry");
         }
     }
+}
+
+/// Writes the API key usage counted in memory, timing the write (and counting a failure) in
+/// the metrics.
+pub async fn flush_usage(state: &AppState) -> app::server::Result<usize> {
+    let started = std::time::Instant::now();
+    let written = state.usage.flush(&state.db).await;
+    metrics::record_flush(started.elapsed(), written.is_err());
+    written
+}
+
+/// Installs the metrics recorder and serves `/metrics` on `address`, apart from the public
+/// listener. Returns the tasks to stop at shutdown: the listener and the recorder's upkeep.
+async fn serve_metrics(address: SocketAddr, state: &AppState) -> anyhow::Result<[tokio::task::JoinHandle<()>; 2]> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen for metrics on {address} (--metrics-listen, TAPELINE_METRICS_LISTEN)"))?;
+    let handle = metrics::install();
+    tracing::info!(%address, "metrics at http://{address}/metrics");
+    let upkeep = tokio::spawn(metrics::upkeep(handle.clone()));
+    let app = metrics::router(state.clone(), handle);
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok([server, upkeep])
 }
 
 async fn shutdown_signal() {

@@ -22,8 +22,41 @@ use sqlx::{FromRow, Row};
 /// written to the owner's audit log, at most once an hour per key). Limits apply only to a
 /// verified, live key, so nobody can spend someone else's quota with a wrong secret; a
 /// refused call is counted as refused and writes nothing. The limits' state, for the
-/// response headers, is left in `headers`.
+/// response headers, is left in `headers`. Every outcome is counted in [`AUTH_METRIC`].
 pub async fn authenticate(state: &impl AuthState, id: &str, secret: &str, headers: &mut Option<KeyHeaders>) -> Result<Principal> {
+    let result = check_key(state, id, secret, headers).await;
+    if let Some(outcome) = auth_outcome(&result) {
+        metrics::counter!(AUTH_METRIC, "outcome" => outcome).increment(1);
+    }
+    result
+}
+
+/// The counter of key checks, labelled `outcome` (one of [`AUTH_OUTCOMES`]).
+pub const AUTH_METRIC: &str = "tapeline_key_auth_total";
+
+/// Every value of [`AUTH_METRIC`]'s `outcome` label.
+pub const AUTH_OUTCOMES: [&str; 7] = ["ok", "invalid", "expired", "revoked", "suspended", "rate_limited", "quota_exceeded"];
+
+/// A key check's outcome as a label value, read from the answer's code; `None` for a failure
+/// of the server's own (the database), which says nothing about the key.
+fn auth_outcome(result: &Result<Principal>) -> Option<&'static str> {
+    let code = match result {
+        Ok(_) => return Some("ok"),
+        Err(Error::Problem(problem)) => problem.code,
+        Err(_) => return None,
+    };
+    match code {
+        ErrorCode::InvalidCredentials => Some("invalid"),
+        ErrorCode::KeyExpired => Some("expired"),
+        ErrorCode::KeyRevoked => Some("revoked"),
+        ErrorCode::AccountSuspended => Some("suspended"),
+        ErrorCode::RateLimited => Some("rate_limited"),
+        ErrorCode::QuotaExceeded => Some("quota_exceeded"),
+        _ => None,
+    }
+}
+
+async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut Option<KeyHeaders>) -> Result<Principal> {
     let sql = concat!(
         "SELECT ",
         account_columns!(),

@@ -134,8 +134,14 @@ struct Server {
 
 impl Server {
     fn start(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
+        Server::start_with(data_dir, database_url, &[])
+    }
+
+    /// Starts with extra settings in the environment.
+    fn start_with(data_dir: &std::path::Path, database_url: Option<&str>, env: &[(&str, &str)]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut cmd = tapeline(data_dir);
+        cmd.envs(env.iter().copied());
         cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::piped());
         if let Some(url) = database_url {
             cmd.env("TAPELINE_DATABASE_URL", url);
@@ -368,4 +374,140 @@ fn bad_fair_use_limits_stop_start_up_naming_the_setting() {
     for variable in ["TAPELINE_KEY_RATE_LIMIT", "TAPELINE_KEY_DAILY_QUOTA", "TAPELINE_ANON_RATE_LIMIT"] {
         assert!(help.contains(variable), "serve --help documents {variable}");
     }
+}
+
+/// Prometheus metrics are served only when asked for, and only on their own address: the
+/// real binary scraped over TCP and the text parsed; the public listener has no `/metrics`;
+/// without the setting the process listens on its one address. A bad address stops start-up
+/// naming the setting.
+#[test]
+fn metrics_are_served_on_their_own_address_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = create_user(dir.path(), &["--username", "ada", "--email", "ada@example.org", "--password-stdin"], "a long password");
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let out = tapeline(dir.path()).args(["keys", "create", "--username", "ada", "--name", "ci"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+    let bearer = format!("Bearer {token}");
+    let wrong = {
+        use base64::Engine as _;
+        let (id, secret) = app::auth::token::parse_token(&token).unwrap();
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", "A".repeat(secret.len()))))
+    };
+
+    let metrics_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let address = format!("127.0.0.1:{metrics_port}");
+    let server = Server::start_with(dir.path(), None, &[("TAPELINE_METRICS_LISTEN", &address)]);
+    for _ in 0..2 {
+        assert_eq!(server.try_request("GET", "/api/v1/whoami", &[("Authorization", &bearer)], "").unwrap().0, 200);
+    }
+    assert_eq!(server.try_request("GET", "/api/v1/whoami", &[("Authorization", &wrong)], "").unwrap().0, 401);
+    assert_eq!(server.try_request("GET", "/metrics", &[], "").unwrap().0, 404, "the public listener has no /metrics");
+    assert_eq!(listening_ports(server.child.id()), sorted(vec![server.port, metrics_port]));
+
+    // The usage is written once at start-up, then every few seconds: wait for the first write.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let families = loop {
+        let (status, content_type, body) = http_get(metrics_port, "/metrics").unwrap();
+        assert_eq!((status, content_type.as_str()), (200, "text/plain; version=0.0.4; charset=utf-8"), "{body}");
+        let families = crate::metrics::parse(&body);
+        if families.get("tapeline_usage_flush_duration_seconds").is_some_and(|f| f.value(&[]) >= 1.0) {
+            break families;
+        }
+        assert!(Instant::now() < deadline, "no usage write measured in 15 s:\n{body}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // One process: the counts are exact.
+    let requests = &families["tapeline_http_requests_total"];
+    assert_eq!(requests.value(&[("route", "/api/v1/whoami"), ("method", "GET"), ("status", "200")]), 2.0);
+    assert_eq!(requests.value(&[("route", "/api/v1/whoami"), ("method", "GET"), ("status", "401")]), 1.0);
+    assert_eq!(requests.value(&[("route", "unmatched"), ("method", "GET"), ("status", "404")]), 1.0);
+    assert!(requests.value(&[("route", "/healthz"), ("method", "GET"), ("status", "200")]) >= 1.0);
+    assert!(requests.samples.iter().all(|(labels, _)| labels["route"] != "/metrics"), "scrapes are not counted as requests");
+    let outcomes = &families["tapeline_key_auth_total"];
+    for outcome in app::auth::keys::AUTH_OUTCOMES {
+        let expected = match outcome {
+            "ok" => 2.0,
+            "invalid" => 1.0,
+            _ => 0.0,
+        };
+        assert_eq!(outcomes.value(&[("outcome", outcome)]), expected, "{outcome}");
+    }
+    assert_eq!(outcomes.samples.len(), 7, "every outcome is listed, from 0");
+    assert_eq!(families["tapeline_usage_flush_failures_total"].value(&[]), 0.0);
+    let pool = &families["tapeline_db_pool_connections"];
+    assert!(pool.value(&[("state", "idle")]) + pool.value(&[("state", "in_use")]) >= 1.0);
+    assert_eq!(families["tapeline_db_pool_max_connections"].value(&[]), 8.0, "SQLite's pool");
+    for (name, family) in &families {
+        assert!(name.starts_with("tapeline_"), "{name}");
+        assert!(!family.samples.is_empty(), "{name}");
+    }
+    server.stop();
+
+    // Off by default: one listening address, and no /metrics on it.
+    let server = Server::start(dir.path(), None);
+    assert_eq!(server.try_request("GET", "/metrics", &[], "").unwrap().0, 404);
+    assert_eq!(listening_ports(server.child.id()), vec![server.port]);
+    server.stop();
+
+    let help = text(&tapeline(dir.path()).args(["serve", "--help"]).output().unwrap().stdout);
+    assert!(help.contains("--metrics-listen") && help.contains("TAPELINE_METRICS_LISTEN"), "{help}");
+    // A bad address, with and without `serve` (clap reads the variable only for `serve`).
+    let bad = tapeline(dir.path()).env("TAPELINE_METRICS_LISTEN", "metrics.local").args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("--metrics-listen") && text(&bad.stderr).contains("metrics.local"), "{}", text(&bad.stderr));
+    let bad = tapeline(dir.path()).env("TAPELINE_METRICS_LISTEN", "metrics.local").env("TAPELINE_LISTEN", "127.0.0.1:0").output().unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("TAPELINE_METRICS_LISTEN 'metrics.local' is not an address"), "{}", text(&bad.stderr));
+    // An address in use stops start-up too, rather than serving without metrics.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let bad = tapeline(dir.path()).env("TAPELINE_METRICS_LISTEN", &taken).args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains(&format!("cannot listen for metrics on {taken}")), "{}", text(&bad.stderr));
+}
+
+fn sorted(mut ports: Vec<u16>) -> Vec<u16> {
+    ports.sort_unstable();
+    ports
+}
+
+/// `GET path` from 127.0.0.1:`port` over a fresh connection: (status, content type, body).
+fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw)?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let content_type = head
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map_or(String::new(), |(_, v)| v.to_owned());
+    Ok((status, content_type, body.to_owned()))
+}
+
+/// The TCP ports process `pid` listens on, sorted: its socket descriptors matched against the
+/// kernel's tables of listening sockets (Linux).
+fn listening_ports(pid: u32) -> Vec<u16> {
+    let sockets: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter_map(|link| Some(link.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned()))
+        .collect();
+    let mut ports = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(table) = std::fs::read_to_string(table) else { continue };
+        for line in table.lines().skip(1) {
+            // sl, local address (hex ip:port), remote address, state (0A: listening), …, inode.
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() > 9 && fields[3] == "0A" && sockets.contains(fields[9]) {
+                let port = fields[1].rsplit(':').next().unwrap();
+                ports.push(u16::from_str_radix(port, 16).unwrap());
+            }
+        }
+    }
+    sorted(ports)
 }

@@ -12,6 +12,7 @@ mod apikeys;
 mod fair_use;
 mod binary;
 mod curated;
+mod metrics;
 mod openapi;
 mod patterns;
 mod permissions;

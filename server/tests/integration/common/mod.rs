@@ -119,6 +119,7 @@ impl TestApp {
     pub async fn state(url: &str, config: Config) -> AppState {
         tapeline_server::build_state(&tapeline_server::ServeSettings {
             listen: ([127, 0, 0, 1], 3000).into(),
+            metrics_listen: None,
             database_url: Some(url.to_owned()),
             data_dir: "unused".into(),
             config,
