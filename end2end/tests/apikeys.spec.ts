@@ -1,66 +1,23 @@
 import { type APIRequestContext, type APIResponse, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import {
+  basic,
+  bearer,
+  createKey,
   expectSameDayRoughly,
   expectSignedOutOnLogin,
   isoDay,
+  LEVELS,
   mainNav,
   parseLongDate,
+  partsOf,
   signUp,
+  signUpAndOpenKeys,
   uniqueUser,
   utcDayIn,
   waitForHydration,
   type TestUser,
 } from './helpers';
-
-/** `tpl_` + 12-character id + `_` + 32-character secret + 6-character checksum. */
-const TOKEN_RE = /^tpl_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}$/;
-
-const LEVELS = [
-  '0 — Authenticate only (whoami)',
-  '1 — Read own measurement sets and patterns',
-  '2 — Read all own account data',
-  '3 — Write own measurement sets and patterns',
-  '4 — Write all own account data and manage API keys',
-];
-
-/** The key id and the HTTP Basic secret inside a token. */
-function partsOf(token: string): { id: string; secret: string } {
-  return { id: token.slice(4, 16), secret: token.slice(17, 49) };
-}
-
-function bearer(token: string): Record<string, string> {
-  return { Authorization: `Bearer ${token}` };
-}
-
-function basic(token: string): Record<string, string> {
-  const { id, secret } = partsOf(token);
-  return { Authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` };
-}
-
-/** Signs a new user up and opens their API keys page from the account page's link. */
-async function signUpAndOpenKeys(page: Page, prefix: string): Promise<TestUser> {
-  const user = uniqueUser(prefix);
-  await signUp(page, user);
-  await page.getByRole('link', { name: 'Manage API keys' }).click();
-  await expect(page).toHaveURL(/\/account\/keys$/);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('API keys');
-  await waitForHydration(page);
-  return user;
-}
-
-/** Fills and submits the new-key form (already open); returns the token shown. */
-async function createKey(page: Page, name: string, expires: string): Promise<string> {
-  const form = page.getByTestId('new-key-form');
-  await form.getByLabel('Name').fill(name);
-  await form.getByLabel(expires, { exact: true }).check();
-  await form.getByRole('button', { name: 'Create key' }).click();
-  const panel = page.getByTestId('new-token-panel');
-  await expect(panel.getByRole('heading')).toHaveText(`Your new key “${name}”`);
-  const token = (await panel.getByTestId('new-token').innerText()).trim();
-  expect(token).toMatch(TOKEN_RE);
-  return token;
-}
 
 async function whoami(request: APIRequestContext, headers: Record<string, string>): Promise<APIResponse> {
   return request.get('/api/v1/whoami', { headers });
@@ -131,15 +88,17 @@ test.describe('API keys', () => {
     const row = page.locator(`[data-testid="keys-table"] tr[data-key-id="${id}"]`);
     await expect(row).toHaveCount(1);
     const cells = row.locator('td');
-    await expect(cells.nth(0)).toHaveText('e2e script');
+    await expect(row.getByTestId('key-name')).toHaveText('e2e script');
+    const created = (await row.getByTestId('key-created').innerText()).trim();
+    expectSameDayRoughly(parseLongDate(created.replace(/^created /, '')), utcDayIn(0), 'created');
     await expect(cells.nth(1)).toHaveText(/^1\s+Read own measurement sets and patterns$/);
-    expectSameDayRoughly(parseLongDate(await cells.nth(2).innerText()), utcDayIn(0), 'created');
-    const expiresCell = (await cells.nth(3).innerText()).trim();
+    const expiresCell = (await cells.nth(2).innerText()).trim();
     expect(expiresCell, 'no "expired"/"expires in" badge 30 days out').not.toMatch(/expire/);
     expectSameDayRoughly(parseLongDate(expiresCell), utcDayIn(30), 'expires');
-    await expect(cells.nth(4)).toHaveText(/^(never|\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC)$/);
-    await expect(cells.nth(5)).toHaveText(/^\d+$/);
-    await expect(cells.nth(6).locator('code')).toHaveText(`tpl_${id}`);
+    await expect(cells.nth(3)).toHaveText(/^(never|\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC)$/);
+    await expect(row.getByTestId('calls-today')).toHaveText(/^\d+$/);
+    await expect(row.getByTestId('key-limits')).toHaveText('60 / min · 10,000 / day');
+    await expect(cells.nth(7).locator('code')).toHaveText(`tpl_${id}`);
 
     // The token is shown once: a fresh load no longer has it, and the list now counts both calls.
     await page.reload();
@@ -147,8 +106,10 @@ test.describe('API keys', () => {
     await expect(row).toHaveCount(1);
     await expect(page.getByTestId('new-token-panel')).toHaveCount(0);
     expect(await page.content()).not.toContain(token.slice(17));
-    await expect(cells.nth(4)).toHaveText(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC$/);
-    await expect(cells.nth(5)).toHaveText('2');
+    await expect(cells.nth(3)).toHaveText(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC$/);
+    await expect(row.getByTestId('calls-today')).toHaveText('2');
+    await expect(row.getByTestId('calls-30d')).toHaveText('2');
+    await expect(row.getByTestId('refused-today')).toHaveCount(0);
     await expect(page.locator('details.new-key')).not.toHaveAttribute('open', /.*/);
 
     // From here on the page must not reload or navigate.
@@ -256,7 +217,7 @@ test.describe('API keys', () => {
     const id = partsOf((await panel.getByTestId('new-token').innerText()).trim()).id;
     const row = page.locator(`tr[data-key-id="${id}"]`);
     await expect(row.locator('td').nth(1)).toHaveText(/^0\s+Authenticate only \(whoami\)$/);
-    expect(isoDay(parseLongDate(await row.locator('td').nth(3).innerText()))).toBe(later);
+    expect(isoDay(parseLongDate(await row.locator('td').nth(2).innerText()))).toBe(later);
     await expect(expiryError).toHaveText('');
   });
 

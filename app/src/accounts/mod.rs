@@ -220,6 +220,18 @@ pub async fn current_account() -> Result<Option<AccountView>, Problem> {
 }
 
 /// Changes the signed-in person's username and email address (level 4).
+/// Entries of the Activity list on one page.
+pub const ACTIVITY_PAGE: i64 = 20;
+
+/// One page of the signed-in person's audit log, newest first, from `offset`.
+#[server(prefix = "/ui", endpoint = "account/activity")]
+pub async fn account_activity(offset: i64) -> Result<crate::audit::AuditPage, Problem> {
+    use crate::functions::{signed_in, ui};
+    use crate::server::paging::PageQuery;
+    let (state, me) = signed_in().await?;
+    ui(service::audit_log(&state, &me, PageQuery { limit: Some(ACTIVITY_PAGE), offset: Some(offset) })).await
+}
+
 #[server(prefix = "/ui", endpoint = "account/profile")]
 pub async fn update_profile(username: String, email: String) -> Result<AccountView, Problem> {
     use crate::functions::{signed_in, ui};

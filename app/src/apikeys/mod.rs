@@ -48,9 +48,33 @@ pub struct ApiKey {
     pub last_used_at: Option<String>,
     /// How many requests the key has authenticated.
     pub calls: u64,
+    /// Requests answered today (UTC day), exact at the moment of the answer.
+    #[cfg_attr(feature = "ssr", schema(example = 42))]
+    pub calls_today: u64,
+    /// Requests refused today by the key's rate limit or daily quota.
+    #[cfg_attr(feature = "ssr", schema(example = 0))]
+    pub refused_today: u64,
+    /// The limits the key is held to.
+    pub limits: KeyLimits,
     /// When the key was revoked; `null` while it is not.
     #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub revoked_at: Option<String>,
+}
+
+/// A key's fair-use limits: the instance's defaults unless staff set the key its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KeyLimits {
+    /// Requests per minute (a burst of this many, then one every 60/N seconds). 0 refuses
+    /// every request.
+    #[cfg_attr(feature = "ssr", schema(example = 60))]
+    pub rate_limit: u32,
+    /// Requests per UTC day. 0 refuses every request.
+    #[cfg_attr(feature = "ssr", schema(example = 10000))]
+    pub daily_quota: u32,
+    /// True when staff set this key's limits (either of them); false when both are the
+    /// instance's defaults.
+    pub custom: bool,
 }
 
 /// The answer to creating a key: the key, plus its token — shown this once and never again.
@@ -75,7 +99,7 @@ pub struct KeyUsage {
 }
 
 /// Calls on one UTC day.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DayUsage {
     /// The UTC day, `YYYY-MM-DD`.
@@ -87,6 +111,13 @@ pub struct DayUsage {
     /// Requests refused by the key's rate limit or daily quota.
     #[cfg_attr(feature = "ssr", schema(example = 0))]
     pub refused: u64,
+}
+
+/// A key with its usage over the last days, oldest day first: a row of the keys page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyWithUsage {
+    pub key: ApiKey,
+    pub days: Vec<DayUsage>,
 }
 
 /// How many days of usage to show when none are asked for, and the most one may ask for.
@@ -103,12 +134,13 @@ pub struct NewKeyChoices {
     pub max_days: i64,
 }
 
-/// The signed-in person's keys (not revoked), newest first.
+/// The signed-in person's keys (not revoked), newest first, each with its usage over the
+/// last [`USAGE_DAYS_DEFAULT`] days.
 #[server(prefix = "/ui", endpoint = "keys")]
-pub async fn list_keys() -> Result<Vec<ApiKey>, Problem> {
+pub async fn list_keys() -> Result<Vec<KeyWithUsage>, Problem> {
     use crate::functions::{signed_in, ui};
     let (state, me) = signed_in().await?;
-    ui(service::list(&state, &me)).await
+    ui(service::list_with_usage(&state, &me, USAGE_DAYS_DEFAULT)).await
 }
 
 /// The levels and lifetimes the signed-in person may choose for a new key.
@@ -132,6 +164,24 @@ pub async fn create_key(
     ui(async {
         let request = service::NewKey::from_form(name, &level, expires_in_days.as_deref(), expires_on.as_deref())?;
         service::create(&state, &me, request).await
+    })
+    .await
+}
+
+/// The grace periods the keys page offers when regenerating a key, in seconds, with their
+/// labels (the API takes any number of seconds up to the maximum).
+pub const GRACE_CHOICES: [(i64, &str); 4] =
+    [(0, "None: the old key stops at once"), (3_600, "1 hour"), (86_400, "1 day"), (604_800, "7 days")];
+
+/// Regenerates one of the signed-in person's keys: a new token, the old one working on for
+/// `grace_period` seconds (given as text by the form).
+#[server(prefix = "/ui", endpoint = "keys/rotate")]
+pub async fn rotate_key(id: String, grace_period: String) -> Result<CreatedKey, Problem> {
+    use crate::functions::{signed_in, ui};
+    let (state, me) = signed_in().await?;
+    ui(async {
+        let rotation = service::Rotation::from_form(&grace_period)?;
+        service::rotate(&state, &me, &id, rotation).await
     })
     .await
 }

@@ -30,6 +30,13 @@ pub fn day_string(day: Day) -> String {
         .unwrap_or_default()
 }
 
+/// The day of a `YYYY-MM-DD` string, as [`day_string`] writes it.
+pub fn parse_day(text: &str) -> Option<Day> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text, &format).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp().div_euclid(86_400))
+}
+
 /// Calls accepted and refused on one day.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DayCount {
@@ -83,6 +90,13 @@ impl Usage {
     pub fn pending_days(&self, key_id: &str) -> BTreeMap<Day, DayCount> {
         let pending = self.pending.lock().expect("usage lock");
         pending.get(key_id).map(|p| p.days.clone()).unwrap_or_default()
+    }
+
+    /// The counts per day of every key not yet written to the database (the operator's
+    /// views across keys add them in).
+    pub fn pending_all(&self) -> Vec<(String, BTreeMap<Day, DayCount>)> {
+        let pending = self.pending.lock().expect("usage lock");
+        pending.iter().map(|(k, p)| (k.clone(), p.days.clone())).collect()
     }
 
     /// Writes every pending count; returns how many keys were written.
@@ -186,6 +200,8 @@ mod tests {
         assert_eq!(days[&20_000], DayCount { calls: 2, refused: 1 });
         assert_eq!(u.pending("a"), (3, Some(midnight + 5)), "refusals are not calls, nor a use");
         assert_eq!(day_string(20_000), "2024-10-04");
+        assert_eq!(parse_day("2024-10-04"), Some(20_000));
+        assert_eq!(parse_day("2024-13-04"), None);
         assert_eq!(day_of(-1), -1);
     }
 }

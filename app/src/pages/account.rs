@@ -3,10 +3,13 @@
 
 use super::components::{format_date, problem_of, FormError};
 use super::session::use_session;
-use crate::accounts::{AccountView, ChangePassword, DeleteAccount, UpdateProfile, PASSWORD_MIN};
+use super::components::parse_time;
+use crate::accounts::{account_activity, AccountView, ChangePassword, DeleteAccount, UpdateProfile, ACTIVITY_PAGE, PASSWORD_MIN};
+use crate::audit::AuditEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn Account() -> impl IntoView {
@@ -38,6 +41,7 @@ pub fn Account() -> impl IntoView {
                             </p>
                             <ProfileForm account=account_for_form />
                             <PasswordForm />
+                            <Activity />
                             <DeleteAccountForm />
                         }.into_any() },
                         Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
@@ -46,6 +50,64 @@ pub fn Account() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// The account's audit log, newest first, a page at a time. The page is in the address
+/// (`?activity=<offset>`), so reading it needs no JavaScript.
+#[component]
+fn Activity() -> impl IntoView {
+    let query = use_query_map();
+    let offset = move || query.read().get("activity").and_then(|o| o.parse::<i64>().ok()).unwrap_or(0).max(0);
+    let page = Resource::new(offset, account_activity);
+    view! {
+        <h2 class="section-title" id="activity">"Activity"</h2>
+        <p class="muted small">
+            "What happened to your account and its keys: keys created, regenerated and revoked (by whom, and why), "
+            "uses of dead keys, keys that hit their limits, profile and password changes."
+        </p>
+        <Transition fallback=|| view! { <p class="muted">"Loading activity…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) if page.events.is_empty() => view! {
+                        <p class="muted" data-testid="activity-empty">"Nothing yet."</p>
+                    }.into_any(),
+                    Ok(page) => {
+                        let (shown_to, total) = (page.offset + page.events.len() as i64, page.total);
+                        let newer = (page.offset > 0).then(|| (page.offset - ACTIVITY_PAGE).max(0));
+                        let older = (shown_to < total).then_some(shown_to);
+                        view! {
+                            <ol class="activity" data-testid="activity">
+                                {page.events.into_iter().map(|e| view! { <ActivityEntry event=e /> }).collect_view()}
+                            </ol>
+                            <p class="pager small">
+                                {format!("{}–{} of {total}", page.offset + 1, shown_to)}
+                                {newer.map(|o| view! { " · " <a href=format!("?activity={o}#activity")>"Newer"</a> })}
+                                {older.map(|o| view! { " · " <a href=format!("?activity={o}#activity")>"Older"</a> })}
+                            </p>
+                        }.into_any()
+                    }
+                    Err(p) => view! { <div class="form-error" role="alert">{p.detail}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ActivityEntry(event: AuditEvent) -> impl IntoView {
+    let when = parse_time(&event.at)
+        .and_then(|t| t.format(time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC")).ok())
+        .unwrap_or_default();
+    view! {
+        <li data-kind=event.kind.as_str()>
+            <time datetime=event.at.clone()>{when}</time>
+            <div>
+                <span class="what">{event.kind.label()}</span>
+                {event.key_id.map(|k| view! { " " <span class="muted small">"key "</span> <code class="small">{k}</code> })}
+                <div class="small">{event.detail}</div>
+            </div>
+        </li>
     }
 }
 

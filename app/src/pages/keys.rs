@@ -1,10 +1,16 @@
-//! Account settings → API keys: list, create (token shown once), revoke.
+//! Account settings → API keys: list with each key's usage and limits, create (token shown
+//! once), regenerate with a grace period, revoke.
 //!
 //! Every rule is the service's: the level list is what the server says this person may
 //! grant, and errors from the service appear next to the field they concern.
 
-use super::components::{copy_to_clipboard, format_date, format_day, origin, parse_time, problem_of, FormError};
-use crate::apikeys::{key_options, list_keys, ApiKey, CreateKey, CreatedKey, NewKeyChoices, RevokeKey};
+use super::components::{
+    copy_to_clipboard, format_date, format_day, origin, parse_time, problem_of, thousands, ChartSize, FormError, UsageChart,
+};
+use crate::apikeys::{
+    key_options, list_keys, ApiKey, CreateKey, CreatedKey, DayUsage, KeyWithUsage, NewKeyChoices, RevokeKey, RotateKey, GRACE_CHOICES,
+};
+use crate::error::Problem;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
@@ -12,17 +18,33 @@ use leptos_router::components::{Redirect, A};
 /// Expiry presets offered, in days (those above the instance's maximum are left out).
 const PRESET_DAYS: [i64; 4] = [7, 30, 90, 365];
 /// Keys expiring within this many days say so.
-const SOON_DAYS: i64 = 14;
+const SOON_DAYS: i64 = 7;
 
 #[component]
 pub fn ApiKeys() -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
+    let rotate = ServerAction::<RotateKey>::new();
     // Two resources: the form's options never refetch, so a submit (failed or not) cannot
-    // reset what the person has chosen; the list refetches after every create and revoke.
+    // reset what the person has chosen; the list refetches after every change.
     let options = Resource::new(|| (), |_| key_options());
-    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_keys());
-    let revoke_problem = Signal::derive(move || revoke.value().with(problem_of));
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get(), rotate.version().get()),
+        |_| list_keys(),
+    );
+    // The token to show: of the key created or regenerated last.
+    let fresh = RwSignal::new(None::<CreatedKey>);
+    Effect::new(move || {
+        if let Some(Ok(created)) = create.value().get() {
+            fresh.set(Some(created));
+        }
+    });
+    Effect::new(move || {
+        if let Some(Ok(created)) = rotate.value().get() {
+            fresh.set(Some(created));
+        }
+    });
+    let list_problem = Signal::derive(move || revoke.value().with(problem_of).or_else(|| rotate.value().with(problem_of)));
 
     view! {
         <Title text="API keys" />
@@ -33,6 +55,9 @@ pub fn ApiKeys() -> impl IntoView {
                 "Keys let your own scripts and tools use Tapeline's REST API as you, with only the access you give them. "
                 "See the " <a href="/docs">"API documentation"</a> "."
             </p>
+            <Show when=move || fresh.get().is_some()>
+                <NewToken created=fresh.into() />
+            </Show>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match options.await {
@@ -43,11 +68,11 @@ pub fn ApiKeys() -> impl IntoView {
                 })}
             </Suspense>
             <h2 class="section-title">"Your keys"</h2>
-            <FormError problem=revoke_problem />
+            <FormError problem=list_problem />
             <Transition fallback=|| view! { <p class="muted">"Loading your keys…"</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {
-                        Ok(keys) => view! { <KeyList keys revoke /> }.into_any(),
+                        Ok(keys) => view! { <LimitNotice keys=keys.clone() /> <KeyList keys revoke rotate /> }.into_any(),
                         Err(p) => view! { <div class="form-error" role="alert">{p.detail}</div> }.into_any(),
                     }
                 })}
@@ -56,8 +81,35 @@ pub fn ApiKeys() -> impl IntoView {
     }
 }
 
+/// The keys whose calls were refused by their limits today, named above the list.
 #[component]
-fn KeyList(keys: Vec<ApiKey>, revoke: ServerAction<RevokeKey>) -> impl IntoView {
+fn LimitNotice(keys: Vec<KeyWithUsage>) -> impl IntoView {
+    let limited: Vec<ApiKey> = keys.into_iter().map(|k| k.key).filter(|k| k.refused_today > 0).collect();
+    (!limited.is_empty()).then(|| {
+        view! {
+            <div class="notice warn" role="status" data-testid="limit-notice">
+                <p><strong>{if limited.len() == 1 { "A key hit its limit today." } else { "Keys hit their limits today." }}</strong></p>
+                <ul>
+                    {limited.into_iter().map(|k| view! {
+                        <li>
+                            {format!(
+                                "“{}”: {} calls refused today ({} a minute, {} a day). ",
+                                k.name, thousands(k.refused_today), thousands(k.limits.rate_limit as u64), thousands(k.limits.daily_quota as u64),
+                            )}
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <p class="small">
+                    "Refused calls get " <code>"429"</code> " with a " <code>"Retry-After"</code>
+                    " header: spread the calls out, or ask the operator of this instance for a higher limit."
+                </p>
+            </div>
+        }
+    })
+}
+
+#[component]
+fn KeyList(keys: Vec<KeyWithUsage>, revoke: ServerAction<RevokeKey>, rotate: ServerAction<RotateKey>) -> impl IntoView {
     if keys.is_empty() {
         return view! {
             <div class="empty-state" data-testid="keys-empty">
@@ -76,12 +128,12 @@ fn KeyList(keys: Vec<ApiKey>, revoke: ServerAction<RevokeKey>) -> impl IntoView 
             <table class="keys" data-testid="keys-table">
                 <thead>
                     <tr>
-                        <th>"Name"</th><th>"Level"</th><th>"Created"</th><th>"Expires"</th>
-                        <th>"Last used"</th><th>"Calls"</th><th>"Key"</th><th></th>
+                        <th>"Name"</th><th>"Level"</th><th>"Expires"</th><th>"Last used"</th>
+                        <th>"Today"</th><th>"Last 30 days"</th><th>"Limits"</th><th>"Key"</th><th></th>
                     </tr>
                 </thead>
                 <tbody>
-                    {keys.into_iter().map(|key| view! { <KeyRow key revoke /> }.into_any()).collect_view()}
+                    {keys.into_iter().map(|k| view! { <KeyRow key=k.key days=k.days revoke rotate /> }.into_any()).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -90,28 +142,38 @@ fn KeyList(keys: Vec<ApiKey>, revoke: ServerAction<RevokeKey>) -> impl IntoView 
 }
 
 #[component]
-fn KeyRow(key: ApiKey, revoke: ServerAction<RevokeKey>) -> impl IntoView {
+fn KeyRow(key: ApiKey, days: Vec<DayUsage>, revoke: ServerAction<RevokeKey>, rotate: ServerAction<RotateKey>) -> impl IntoView {
     let confirming = RwSignal::new(false);
-    let days_left = days_until(&key.expires_at);
-    let expiry_note = match (key.expired, days_left) {
-        (true, _) => Some(view! { <span class="badge danger">"expired"</span> }.into_any()),
-        (false, Some(d)) if d <= SOON_DAYS => Some(
-            view! { <span class="badge warn">{if d <= 0 { "expires today".to_owned() } else if d == 1 { "expires in 1 day".to_owned() } else { format!("expires in {d} days") }}</span> }
-                .into_any(),
-        ),
-        _ => None,
-    };
+    let expiry_note = expiry_badge(&key);
+    let month: u64 = days.iter().map(|d| d.calls).sum();
     let (id, name) = (key.id.clone(), key.name.clone());
+    let limits = format!("{} / min · {} / day", thousands(key.limits.rate_limit as u64), thousands(key.limits.daily_quota as u64));
     view! {
         <tr data-key-id=key.id.clone()>
-            <td class="key-name">{key.name.clone()}</td>
+            <td class="key-name">
+                <span data-testid="key-name">{key.name.clone()}</span>
+                <span class="muted small block" data-testid="key-created">{format!("created {}", format_day(&key.created_at))}</span>
+            </td>
             <td><span class="level" title=key.level_label.clone()>{key.level}</span> " " <span class="muted small">{key.level_label.clone()}</span></td>
-            <td>{format_day(&key.created_at)}</td>
-            <td>{format_day(&key.expires_at)} " " {expiry_note}</td>
+            <td data-testid="key-expires">{format_day(&key.expires_at)} " " {expiry_note}</td>
             <td>{key.last_used_at.as_deref().map(format_moment).unwrap_or_else(|| "never".to_owned())}</td>
-            <td>{key.calls}</td>
+            <td data-testid="key-today">
+                <span data-testid="calls-today">{thousands(key.calls_today)}</span>
+                {(key.refused_today > 0).then(|| view! {
+                    " " <span class="badge danger" data-testid="refused-today">{format!("{} refused", thousands(key.refused_today))}</span>
+                })}
+            </td>
+            <td class="usage-cell">
+                <UsageChart days label=format!("Calls with “{}”", key.name) size=ChartSize::Spark />
+                <span class="small" data-testid="calls-30d">{thousands(month)}</span>
+            </td>
+            <td class="small" data-testid="key-limits">
+                {limits}
+                {key.limits.custom.then(|| view! { " " <span class="badge" title="Set for this key by the operator">"custom"</span> })}
+            </td>
             <td><code>{key.prefix.clone()}</code></td>
-            <td>
+            <td class="row-actions">
+                <RegenerateButton id=key.id.clone() name=key.name.clone() rotate />
                 <button type="button" class="button danger small" on:click=move |_| confirming.set(true)>"Revoke"</button>
                 <Show when=move || confirming.get()>
                     <div class="dialog-backdrop">
@@ -143,14 +205,88 @@ fn KeyRow(key: ApiKey, revoke: ServerAction<RevokeKey>) -> impl IntoView {
     }
 }
 
+/// "expired", or how soon the key expires when that is within [`SOON_DAYS`].
+fn expiry_badge(key: &ApiKey) -> Option<AnyView> {
+    if key.expired {
+        return Some(view! { <span class="badge danger" data-testid="expiry-badge">"expired"</span> }.into_any());
+    }
+    let left = parse_time(&key.expires_at).map(|t| t - now_utc())?;
+    if left.whole_days() >= SOON_DAYS {
+        return None;
+    }
+    let text = match (left.whole_days(), left.whole_hours()) {
+        (d, _) if d >= 2 => format!("expires in {d} days"),
+        (1, _) => "expires in 1 day".to_owned(),
+        (_, h) if h >= 2 => format!("expires in {h} hours"),
+        (_, 1) => "expires in 1 hour".to_owned(),
+        _ => "expires within the hour".to_owned(),
+    };
+    Some(view! { <span class="badge warn" data-testid="expiry-badge">{text}</span> }.into_any())
+}
+
+/// Regenerate: a new token for the key, the old one working on for a grace period chosen
+/// from [`GRACE_CHOICES`].
+#[component]
+fn RegenerateButton(id: String, name: String, rotate: ServerAction<RotateKey>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let grace = RwSignal::new(GRACE_CHOICES[1].0.to_string());
+    let title_id = format!("regenerate-title-{id}");
+    view! {
+        <button type="button" class="button secondary small" on:click=move |_| open.set(true)>"Regenerate"</button>
+        <Show when=move || open.get()>
+            <div class="dialog-backdrop">
+                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby=title_id.clone()>
+                    <h3 id=title_id.clone()>{format!("Regenerate “{name}”?")}</h3>
+                    <p>
+                        "You get a new token with the same name, level and lifetime. "
+                        "The old token keeps working for the grace period you choose, so you can update your scripts."
+                    </p>
+                    <fieldset class="field">
+                        <legend>"The old token keeps working for"</legend>
+                        <div class="choices">
+                            {GRACE_CHOICES.iter().map(|(secs, label)| {
+                                let value = secs.to_string();
+                                view! {
+                                    <label class="choice">
+                                        <input type="radio" name="grace_period" value=value.clone()
+                                            checked={ let value = value.clone(); move || grace.get() == value }
+                                            on:change={ let value = value.clone(); move |_| grace.set(value.clone()) } />
+                                        {*label}
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </div>
+                    </fieldset>
+                    <div class="dialog-actions">
+                        <button type="button" class="button secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                        <button
+                            type="button"
+                            class="button"
+                            disabled=move || rotate.pending().get()
+                            on:click={
+                                let id = id.clone();
+                                move |_| {
+                                    rotate.dispatch(RotateKey { id: id.clone(), grace_period: grace.get() });
+                                    open.set(false);
+                                }
+                            }
+                        >
+                            "Regenerate key"
+                        </button>
+                    </div>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
 #[component]
 fn NewKeyForm(
     options: NewKeyChoices,
     create: ServerAction<CreateKey>,
-    keys: Resource<Result<Vec<ApiKey>, crate::error::Problem>>,
+    keys: Resource<Result<Vec<KeyWithUsage>, Problem>>,
 ) -> impl IntoView {
     let problem = Signal::derive(move || create.value().with(problem_of));
-    let created = Signal::derive(move || create.value().with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned())));
     let for_field = move |fields: &'static [&'static str]| {
         Signal::derive(move || problem.get().and_then(|p| fields.iter().find_map(|f| p.message_for(f))))
     };
@@ -172,9 +308,6 @@ fn NewKeyForm(
     // Open while there are no keys: the one thing to do on an empty page.
     let start_open = move || keys.get().and_then(|r| r.ok()).is_some_and(|k| k.is_empty());
     view! {
-        <Show when=move || created.get().is_some()>
-            <NewToken created=Signal::derive(move || created.get()) />
-        </Show>
         <details class="new-key" open=start_open>
             <summary class="button">"New API key"</summary>
             <ActionForm action=create attr:class="form" attr:novalidate=true attr:data-testid="new-key-form">
@@ -230,7 +363,7 @@ fn NewKeyForm(
     }
 }
 
-/// The token of a key just created: shown once, with a copy button and a ready-to-run call.
+/// The token of a key just created or regenerated: shown once, with a copy button and a ready-to-run call.
 #[component]
 fn NewToken(created: Signal<Option<CreatedKey>>) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
@@ -268,11 +401,6 @@ fn now_utc() -> time::OffsetDateTime {
     {
         time::OffsetDateTime::now_utc()
     }
-}
-
-/// Whole days from now until `rfc3339` (negative once past).
-fn days_until(rfc3339: &str) -> Option<i64> {
-    parse_time(rfc3339).map(|t| (t - now_utc()).whole_days())
 }
 
 fn date_in_days(days: i64) -> String {

@@ -66,7 +66,14 @@ async fn a_key_is_limited_per_minute_with_standard_headers(app: TestApp) {
     let res = app.api("GET", "/api/v1/apikeys", Auth::Session(&session), None).await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.header("ratelimit").is_none(), "sessions carry no key limits");
-    assert_eq!(res.json().as_array().unwrap().len(), 2, "the refused POST created nothing");
+    let listed = res.json();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "the refused POST created nothing");
+    // The listing tells each key's calls today and its limits, before any flush.
+    let listed_key = listed.as_array().unwrap().iter().find(|k| k["id"] == key.id.as_str()).unwrap();
+    assert_eq!((listed_key["calls_today"].clone(), listed_key["refused_today"].clone()), (json!(3), json!(2)));
+    assert_eq!(listed_key["limits"], json!({ "rate_limit": 3, "daily_quota": 1000, "custom": false }));
+    let one = app.api("GET", &format!("/api/v1/apikeys/{}", other.id), Auth::Session(&session), None).await.json();
+    assert_eq!((one["calls_today"].clone(), one["refused_today"].clone()), (json!(1), json!(0)));
 
     // Exact daily counts: 3 answered, 2 refused.
     let usage = app.api("GET", &format!("/api/v1/apikeys/{}/usage?days=1", key.id), Auth::Session(&session), None).await.json();
