@@ -20,6 +20,12 @@ if (!fs.existsSync(path.resolve(repoRoot, bin))) {
 // only the main process starts the web server, so only it needs a data dir.
 const isWorker = process.env.TEST_WORKER_INDEX !== undefined;
 const dataDir = isWorker ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'tapeline-e2e-'));
+// Tests that need staff accounts create them with the binary's own command line, on the
+// server's database: workers inherit these from the main process.
+if (dataDir) {
+  process.env.E2E_DATA_DIR = dataDir;
+  process.env.E2E_BIN = path.resolve(repoRoot, bin);
+}
 if (dataDir && !process.env.E2E_KEEP_DATA) {
   process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
 }

@@ -88,8 +88,12 @@ if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || \
   log "npm: binaryen@$BINARYEN_VERSION (wasm-opt for release builds)"
   (cd "$TOOLS" && npm install --no-audit --no-fund --silent --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION")
 fi
-if [ -f "$ROOT/end2end/package-lock.json" ] && [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
-  log "npm: Playwright (browser download skipped: Debian's Chromium is used)"
+# Reinstalled whenever the lock file changed since the last install (npm keeps a copy of it
+# in node_modules/.package-lock.json).
+if [ -f "$ROOT/end2end/package-lock.json" ] && \
+   { [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || \
+     [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; }; then
+  log "npm: Playwright and axe-core (browser download skipped: Debian's Chromium is used)"
   (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 

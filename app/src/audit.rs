@@ -27,10 +27,18 @@ pub enum AuditKind {
     ProfileChanged,
     /// The password changed (and other sessions were signed out).
     PasswordChanged,
+    /// Staff (or the operator) set or cleared a key's own rate limit and daily quota.
+    KeyLimitsChanged,
+    /// Staff (or the operator) suspended the account: its keys are refused, its sessions ended.
+    AccountSuspended,
+    /// Staff (or the operator) lifted the suspension.
+    AccountUnsuspended,
+    /// An admin (or the operator) changed the account's role.
+    RoleChanged,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 7] = [
+    pub const ALL: [AuditKind; 11] = [
         AuditKind::KeyCreated,
         AuditKind::KeyRotated,
         AuditKind::KeyRevoked,
@@ -38,6 +46,10 @@ impl AuditKind {
         AuditKind::KeyLimited,
         AuditKind::ProfileChanged,
         AuditKind::PasswordChanged,
+        AuditKind::KeyLimitsChanged,
+        AuditKind::AccountSuspended,
+        AuditKind::AccountUnsuspended,
+        AuditKind::RoleChanged,
     ];
 
     /// The name stored in the database and sent on the wire.
@@ -50,6 +62,29 @@ impl AuditKind {
             AuditKind::KeyLimited => "key_limited",
             AuditKind::ProfileChanged => "profile_changed",
             AuditKind::PasswordChanged => "password_changed",
+            AuditKind::KeyLimitsChanged => "key_limits_changed",
+            AuditKind::AccountSuspended => "account_suspended",
+            AuditKind::AccountUnsuspended => "account_unsuspended",
+            AuditKind::RoleChanged => "role_changed",
+        }
+    }
+}
+
+impl AuditKind {
+    /// What the entry says to the account's owner, in a word or two.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditKind::KeyCreated => "Key created",
+            AuditKind::KeyRotated => "Key regenerated",
+            AuditKind::KeyRevoked => "Key revoked",
+            AuditKind::KeyUseRefused => "Dead key used",
+            AuditKind::KeyLimited => "Key hit its limits",
+            AuditKind::ProfileChanged => "Profile changed",
+            AuditKind::PasswordChanged => "Password changed",
+            AuditKind::KeyLimitsChanged => "Key limits changed",
+            AuditKind::AccountSuspended => "Account suspended",
+            AuditKind::AccountUnsuspended => "Suspension lifted",
+            AuditKind::RoleChanged => "Role changed",
         }
     }
 }
@@ -96,12 +131,47 @@ pub struct AuditPage {
     pub offset: i64,
 }
 
+/// One entry of the operator log: an action staff (or the operator on the command line) took
+/// on someone else's account or key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OperatorAction {
+    /// What was done (the same kinds as the owner's audit log).
+    #[cfg_attr(feature = "ssr", schema(example = "key_limits_changed"))]
+    pub action: AuditKind,
+    /// Who did it: a staff member's username, or `operator` for the command line.
+    #[cfg_attr(feature = "ssr", schema(example = "grace"))]
+    pub actor: String,
+    /// Whose account or key, by username (as it was then).
+    #[cfg_attr(feature = "ssr", schema(example = "ada"))]
+    pub username: String,
+    /// The account's id (`null` once the account is deleted).
+    pub user_id: Option<i64>,
+    /// The key concerned, if any.
+    pub key_id: Option<String>,
+    /// Why, as the actor said.
+    pub reason: Option<String>,
+    pub detail: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
+    pub at: String,
+}
+
+/// One page of the operator log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OperatorLogPage {
+    pub entries: Vec<OperatorAction>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 #[cfg(feature = "ssr")]
 pub use store::*;
 
 #[cfg(feature = "ssr")]
 mod store {
-    use super::{AuditEvent, AuditKind};
+    use super::{AuditEvent, AuditKind, OperatorAction};
     use crate::server::db::{rfc3339, Db};
     use crate::server::Result;
     use sqlx::{Any, Executor, Row};
@@ -196,6 +266,92 @@ mod store {
                 Ok(event)
             })
             .collect()
+    }
+
+    /// An action taken on someone else's account or key: who acted (`actor_id` is `None` for
+    /// the operator on the command line), whose account, why.
+    #[derive(Clone, Copy, Debug)]
+    pub struct StaffAction<'a> {
+        pub actor_id: Option<i64>,
+        pub actor: &'a str,
+        pub kind: AuditKind,
+        pub user_id: i64,
+        pub username: &'a str,
+        pub key_id: Option<&'a str>,
+        pub reason: Option<&'a str>,
+        /// What changed, e.g. "rate limit 60 → 10 a minute".
+        pub detail: &'a str,
+        pub at: i64,
+    }
+
+    /// Writes a staff action twice, in the caller's transaction: into the owner's audit log
+    /// (saying who and why) and into the operator log.
+    pub async fn record_staff_action(tx: &mut sqlx::Transaction<'_, Any>, action: StaffAction<'_>) -> Result<()> {
+        let owner_detail = match action.reason {
+            Some(reason) => format!("{} by {}: {reason}", action.detail, action.actor),
+            None => format!("{} by {}", action.detail, action.actor),
+        };
+        let entry = Entry {
+            user_id: action.user_id,
+            kind: action.kind,
+            key_id: action.key_id,
+            actor: action.actor_id,
+            detail: &owner_detail,
+            at: action.at,
+        };
+        record(&mut **tx, entry).await?;
+        sqlx::query(
+            "INSERT INTO operator_log (actor_user_id, actor, action, user_id, username, key_id, reason, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(action.actor_id)
+        .bind(action.actor)
+        .bind(action.kind.as_str())
+        .bind(action.user_id)
+        .bind(action.username)
+        .bind(action.key_id)
+        .bind(action.reason)
+        .bind(action.detail)
+        .bind(action.at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The operator log, newest first: `limit` entries after `offset`, optionally only those
+    /// about `user_id`, and how many there are in all.
+    pub async fn operator_log(db: &Db, user_id: Option<i64>, limit: i64, offset: i64) -> Result<(Vec<OperatorAction>, i64)> {
+        let rows = sqlx::query(
+            "SELECT action, actor, username, user_id, key_id, reason, detail, created_at FROM operator_log \
+             WHERE ($1 IS NULL OR user_id = $1) ORDER BY id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(user_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&db.pool)
+        .await?;
+        let entries = rows
+            .iter()
+            .map(|r| {
+                let action: String = r.try_get("action")?;
+                Ok(OperatorAction {
+                    action: action.parse().map_err(|e: String| crate::server::Error::new(crate::error::ErrorCode::Internal, e))?,
+                    actor: r.try_get("actor")?,
+                    username: r.try_get("username")?,
+                    user_id: r.try_get("user_id")?,
+                    key_id: r.try_get("key_id")?,
+                    reason: r.try_get("reason")?,
+                    detail: r.try_get("detail")?,
+                    at: rfc3339(r.try_get("created_at")?),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM operator_log WHERE ($1 IS NULL OR user_id = $1)")
+            .bind(user_id)
+            .fetch_one(&db.pool)
+            .await?
+            .try_get("n")?;
+        Ok((entries, total))
     }
 
     /// How many entries the audit log of `user_id` holds.

@@ -57,6 +57,8 @@ pub enum ErrorCode {
     ExpiryInPast,
     /// The account holds as many keys as this instance allows.
     KeyLimitReached,
+    /// The change would leave the instance without an active admin.
+    LastAdmin,
     /// Nothing here (or nothing you may see).
     NotFound,
     /// The request body is larger than the server accepts.
@@ -75,7 +77,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation pages and exhaustive tests.
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::ValidationFailed,
         ErrorCode::UsernameTaken,
         ErrorCode::EmailTaken,
@@ -96,6 +98,7 @@ impl ErrorCode {
         ErrorCode::ExpiryTooLong,
         ErrorCode::ExpiryInPast,
         ErrorCode::KeyLimitReached,
+        ErrorCode::LastAdmin,
         ErrorCode::NotFound,
         ErrorCode::PayloadTooLarge,
         ErrorCode::MalformedRequest,
@@ -113,7 +116,7 @@ impl ErrorCode {
             | ErrorCode::ExpiryTooShort
             | ErrorCode::ExpiryTooLong
             | ErrorCode::ExpiryInPast => 422,
-            ErrorCode::UsernameTaken | ErrorCode::EmailTaken | ErrorCode::KeyLimitReached => 409,
+            ErrorCode::UsernameTaken | ErrorCode::EmailTaken | ErrorCode::KeyLimitReached | ErrorCode::LastAdmin => 409,
             ErrorCode::InvalidCredentials
             | ErrorCode::NotAuthenticated
             | ErrorCode::KeyExpired
@@ -156,6 +159,7 @@ impl ErrorCode {
             ErrorCode::ExpiryTooLong => "Expiry too long",
             ErrorCode::ExpiryInPast => "Expiry in the past",
             ErrorCode::KeyLimitReached => "Too many API keys",
+            ErrorCode::LastAdmin => "The last admin",
             ErrorCode::NotFound => "Not found",
             ErrorCode::PayloadTooLarge => "Request body too large",
             ErrorCode::MalformedRequest => "Malformed request",
@@ -189,6 +193,7 @@ impl ErrorCode {
             ErrorCode::ExpiryTooLong => "expiry_too_long",
             ErrorCode::ExpiryInPast => "expiry_in_past",
             ErrorCode::KeyLimitReached => "key_limit_reached",
+            ErrorCode::LastAdmin => "last_admin",
             ErrorCode::NotFound => "not_found",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::MalformedRequest => "malformed_request",

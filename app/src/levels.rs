@@ -83,7 +83,7 @@ pub const LEVEL_LABELS: [&str; 9] = [
     "Write all own account data and manage API keys",
     "Read others' sets and patterns; write curated sets",
     "Read all data of other users",
-    "Write others' sets and patterns; suspend users",
+    "Write others' sets and patterns; suspend users; set key limits",
     "Write all data of other users; change roles; revoke any key",
 ];
 
@@ -116,6 +116,8 @@ pub enum Permission {
     WriteOthersData,
     /// Suspend and unsuspend people.
     SuspendUsers,
+    /// Set a key's own rate limit and daily quota (throttle or raise it).
+    SetKeyLimits,
     /// Write all data of other people: change roles, revoke any key.
     WriteAllData,
 }
@@ -131,7 +133,7 @@ impl Permission {
             Permission::WriteOwnAccount => 4,
             Permission::ReadOthersData | Permission::WriteCurated => 5,
             Permission::ReadAllData => 6,
-            Permission::WriteOthersData | Permission::SuspendUsers => 7,
+            Permission::WriteOthersData | Permission::SuspendUsers | Permission::SetKeyLimits => 7,
             Permission::WriteAllData => 8,
         })
     }
@@ -297,6 +299,7 @@ mod tests {
             (ReadAllData, 6),
             (WriteOthersData, 7),
             (SuspendUsers, 7),
+            (SetKeyLimits, 7),
             (WriteAllData, 8),
         ];
         for (permission, level) in rungs {

@@ -16,6 +16,7 @@
 #![recursion_limit = "256"]
 
 pub mod accounts;
+pub mod admin;
 pub mod apikeys;
 pub mod audit;
 #[cfg(feature = "ssr")]
@@ -110,6 +111,11 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/patterns/:id") view=pages::PatternEditor ssr=SsrMode::Async />
                 <Route path=path!("/curated") view=pages::Curated ssr=SsrMode::Async />
                 <Route path=path!("/errors") view=pages::ErrorCodes ssr=SsrMode::Async />
+                // The operator's console: "not found" for anyone below staff (level 6).
+                <Route path=path!("/admin") view=pages::AdminOverview ssr=SsrMode::Async />
+                <Route path=path!("/admin/users") view=pages::AdminUsers ssr=SsrMode::Async />
+                <Route path=path!("/admin/users/:id") view=pages::AdminUserPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/keys/:id") view=pages::AdminKeyPage ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="site-footer">

@@ -25,6 +25,7 @@ use utoipa::Modify;
         (name = "sets", description = "Measurement sets: yours, and (for staff) others'."),
         (name = "patterns", description = "Patterns: a design and its settings, optionally made for one of your sets."),
         (name = "curated", description = "Curated reference measurement sets: read by anyone, written by curators, cloned into your own sets."),
+        (name = "admin", description = "The operator's console (staff, level 6 and above): usage across keys, key limits, suspensions, roles, the operator log."),
         (name = "public", description = "Sets and patterns their owners made public: no key needed, JSON or YAML."),
     ),
     components(schemas(Problem, ErrorCode, FieldError)),

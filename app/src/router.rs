@@ -18,6 +18,7 @@ pub fn api() -> (axum::Router<AppState>, OpenApi) {
         .merge(crate::patterns::api::router())
         .merge(crate::curated::api::router())
         .merge(crate::accounts::api::router())
+        .merge(crate::admin::api::router())
         .merge(crate::export::router())
         .split_for_parts();
     SharedResponses.modify(&mut doc);

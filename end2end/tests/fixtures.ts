@@ -1,6 +1,15 @@
 import { test as base, expect, type Page } from '@playwright/test';
 
 const collected = new WeakMap<Page, string[]>();
+const expectedFailures = new WeakMap<Page, RegExp[]>();
+
+/**
+ * Declares that loading addresses matching `pathname` may fail with a 4xx on `page` (a test
+ * that checks a "not found" page, say), so Chromium's log line for it is not an error.
+ */
+export function allowFailedLoad(page: Page, pathname: RegExp): void {
+  expectedFailures.set(page, [...(expectedFailures.get(page) ?? []), pathname]);
+}
 
 /**
  * Records console errors and uncaught page errors (a failed hydration shows up as both:
@@ -16,9 +25,11 @@ export function watchConsole(page: Page): string[] {
     if (/favicon\.ico/.test(where) || /favicon\.ico/.test(msg.text())) return;
     // Chromium logs every 4xx response; a server function refusing a form (401 wrong
     // password, 409 taken username, 422 invalid field) is expected and shown in the page.
+    const pathname = new URL(where, 'http://x').pathname;
+    const allowed = [/\/ui\//, ...(expectedFailures.get(page) ?? [])];
     if (
       /^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text()) &&
-      /\/ui\//.test(new URL(where, 'http://x').pathname)
+      allowed.some((re) => re.test(pathname))
     ) {
       return;
     }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { expect, type Browser, type Page } from '@playwright/test';
 import { consoleErrorsOf, watchConsole } from './fixtures';
 
@@ -124,4 +125,78 @@ export function expectSameDayRoughly(date: Date, expected: Date, what: string): 
 /** `YYYY-MM-DD` of a UTC date, as a date input takes it. */
 export function isoDay(date: Date): string {
   return date.toISOString().slice(0, 10);
+}
+
+/** `tpl_` + 12-character id + `_` + 32-character secret + 6-character checksum. */
+export const TOKEN_RE = /^tpl_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}$/;
+
+export const LEVELS = [
+  '0 — Authenticate only (whoami)',
+  '1 — Read own measurement sets and patterns',
+  '2 — Read all own account data',
+  '3 — Write own measurement sets and patterns',
+  '4 — Write all own account data and manage API keys',
+];
+
+/** The key id and the HTTP Basic secret inside a token. */
+export function partsOf(token: string): { id: string; secret: string } {
+  return { id: token.slice(4, 16), secret: token.slice(17, 49) };
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { Authorization: `Bearer ${token}` };
+}
+
+export function basic(token: string): Record<string, string> {
+  const { id, secret } = partsOf(token);
+  return { Authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` };
+}
+
+/** Signs a new user up and opens their API keys page from the account page's link. */
+export async function signUpAndOpenKeys(page: Page, prefix: string): Promise<TestUser> {
+  const user = uniqueUser(prefix);
+  await signUp(page, user);
+  await page.getByRole('link', { name: 'Manage API keys' }).click();
+  await expect(page).toHaveURL(/\/account\/keys$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('API keys');
+  await waitForHydration(page);
+  return user;
+}
+
+/** Fills and submits the new-key form (already open); returns the token shown. */
+export async function createKey(page: Page, name: string, expires: string): Promise<string> {
+  const form = page.getByTestId('new-key-form');
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel(expires, { exact: true }).check();
+  await form.getByRole('button', { name: 'Create key' }).click();
+  const panel = page.getByTestId('new-token-panel');
+  await expect(panel.getByRole('heading')).toHaveText(`Your new key “${name}”`);
+  const token = (await panel.getByTestId('new-token').innerText()).trim();
+  expect(token).toMatch(TOKEN_RE);
+  return token;
+}
+
+
+/**
+ * Creates an account with a staff role the way an operator does — `tapeline users create`
+ * on the server's own database — and returns it (not signed in).
+ */
+export function createStaff(prefix: string, role: 'curator' | 'support' | 'admin'): TestUser {
+  const user = uniqueUser(prefix);
+  const dataDir = process.env.E2E_DATA_DIR;
+  const bin = process.env.E2E_BIN;
+  if (!dataDir || !bin) throw new Error('E2E_DATA_DIR / E2E_BIN are set by playwright.config.ts');
+  execFileSync(bin, ['users', 'create', '--username', user.username, '--email', user.email, '--password-stdin', '--role', role], {
+    input: `${user.password}\n`,
+    env: { ...process.env, TAPELINE_DATA_DIR: dataDir, TAPELINE_LOG: 'warn' },
+  });
+  return user;
+}
+
+/** Logs `user` in on `page` and waits for the account page. */
+export async function logIn(page: Page, user: TestUser): Promise<void> {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await submitLogIn(page, user.username, user.password);
+  await expect(page).toHaveURL(/\/account$/);
 }

@@ -3,6 +3,7 @@
 use crate::ServeSettings;
 use anyhow::Context as _;
 use app::accounts::service;
+use app::admin::service as admin;
 use app::apikeys::service as keys;
 use app::auth::{Account, Principal};
 use app::levels::Role;
@@ -50,6 +51,12 @@ pub struct Global {
     #[arg(long, env = "TAPELINE_KEY_LIMIT", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub key_limit: u32,
 
+    /// Whether API keys are held to their rate limit and daily quota: `on`, or `off` for a
+    /// private instance (or one behind a gateway that limits already). Usage is counted
+    /// either way; the anonymous limit stays.
+    #[arg(long, env = "TAPELINE_KEY_LIMITS", default_value = "on", value_parser = parse_on_off, global = true)]
+    pub key_limits: bool,
+
     /// Requests per minute an API key may make (its burst, too), unless staff set its own.
     #[arg(long, env = "TAPELINE_KEY_RATE_LIMIT", default_value_t = DEFAULT_KEY_RATE, value_parser = clap::value_parser!(u32).range(1..=MAX_RATE), global = true)]
     pub key_rate_limit: u32,
@@ -64,10 +71,17 @@ pub struct Global {
     pub anon_rate_limit: u32,
 }
 
-/// The largest per-minute rate accepted (a million a minute is more than one process serves).
-const MAX_RATE: i64 = 1_000_000;
-/// The largest daily quota accepted.
-const MAX_QUOTA: i64 = 1_000_000_000;
+/// `on` or `off`, nothing else (no `yes`, `1`, `true`: one spelling, so a typo is an error).
+fn parse_on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("'{other}' is neither on nor off")),
+    }
+}
+
+const MAX_RATE: i64 = app::server::config::MAX_RATE as i64;
+const MAX_QUOTA: i64 = app::server::config::MAX_QUOTA as i64;
 
 impl Global {
     /// The service settings these options describe, checked for consistency.
@@ -85,6 +99,7 @@ impl Global {
                 default_ttl: secs(default),
                 max_ttl: secs(max),
                 max_per_user: self.key_limit,
+                enforce: self.key_limits,
                 rate_per_minute: self.key_rate_limit,
                 daily_quota: self.key_daily_quota,
                 anon_rate_per_minute: self.anon_rate_limit,
@@ -104,6 +119,58 @@ pub enum Command {
     /// Manage API keys (for operators and scripted set-up).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The operator's console on the command line: usage across keys, key limits.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// The busiest keys over the last days, with their refused calls and limits.
+    Top {
+        /// The period, in UTC days up to and including today (1–365).
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+        /// How many keys to show (1–200).
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Key actions.
+    #[command(subcommand)]
+    Keys(AdminKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminKeysCommand {
+    /// Set a key's own rate limit and daily quota (`default` returns one to the instance's
+    /// default; 0 refuses every request). Written to the owner's audit log with the reason.
+    Limit {
+        /// The key's id (the 12 characters after `tpl_`).
+        key_id: String,
+        /// Requests per minute, or `default`.
+        #[arg(long, value_parser = parse_limit)]
+        rate: Option<LimitArg>,
+        /// Requests per UTC day, or `default`.
+        #[arg(long, value_parser = parse_limit)]
+        quota: Option<LimitArg>,
+        /// Why: the owner sees it in their activity.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// A limit on the command line: a number, or `default`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitArg {
+    Value(i64),
+    Default,
+}
+
+fn parse_limit(text: &str) -> Result<LimitArg, String> {
+    match text {
+        "default" => Ok(LimitArg::Default),
+        n => n.parse::<i64>().map(LimitArg::Value).map_err(|_| format!("'{n}' is neither a whole number nor 'default'")),
+    }
 }
 
 #[derive(Debug, Args, Default)]
@@ -128,6 +195,29 @@ pub struct ServeArgs {
 pub enum UsersCommand {
     /// Create an account (for operators and scripted set-up).
     Create(CreateUser),
+    /// Suspend an account: its keys are refused and its sessions end.
+    Suspend {
+        username: String,
+        /// Why: written to the owner's audit log and the operator log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift an account's suspension: its keys work again.
+    Unsuspend {
+        username: String,
+        /// Why: written to the owner's audit log and the operator log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Change an account's role (user, curator, support or admin).
+    Role {
+        username: String,
+        #[arg(value_parser = parse_role)]
+        role: Role,
+        /// Why (optional): written to the owner's audit log and the operator log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +243,9 @@ pub enum KeysCommand {
     Revoke {
         /// The key's id (the 12 characters after `tpl_`).
         id: String,
+        /// Why: written to the owner's audit log and the operator log.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// List a user's keys that are not revoked.
     List {
@@ -205,7 +298,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         None => serve(&cli.global, ServeArgs::default()).await,
         Some(Command::Serve(args)) => serve(&cli.global, args).await,
         Some(Command::Users(UsersCommand::Create(args))) => create_user(&cli.global, args).await,
+        Some(Command::Users(command)) => manage_users(&cli.global, command).await,
         Some(Command::Keys(command)) => manage_keys(&cli.global, command).await,
+        Some(Command::Admin(command)) => administer(&cli.global, command).await,
     }
 }
 
@@ -291,8 +386,8 @@ async fn manage_keys(global: &Global, command: KeysCommand) -> anyhow::Result<()
             // Only the token, so that `TOKEN=$(tapeline keys create …)` works.
             println!("{}", created.token);
         }
-        KeysCommand::Revoke { id } => {
-            keys::revoke_by_operator(&state, &id).await.map_err(describe)?;
+        KeysCommand::Revoke { id, reason } => {
+            keys::revoke_by_operator(&state, &id, reason.as_deref()).await.map_err(describe)?;
             eprintln!("revoked key {id}");
         }
         KeysCommand::List { username } => {
@@ -304,6 +399,87 @@ async fn manage_keys(global: &Global, command: KeysCommand) -> anyhow::Result<()
                 let last_used = k.last_used_at.unwrap_or_else(|| "never".into());
                 println!("{:<12}  {:<5}  {:<30}  {:<20}  {:>7}  {}", k.id, k.level, expires, last_used, k.calls, k.name);
             }
+        }
+    }
+    Ok(())
+}
+
+async fn manage_users(global: &Global, command: UsersCommand) -> anyhow::Result<()> {
+    let state = operator_state(global).await?;
+    let actor = admin::Actor::Operator;
+    let user = match &command {
+        UsersCommand::Create(_) => unreachable!("handled by create_user"),
+        UsersCommand::Suspend { username, .. } | UsersCommand::Unsuspend { username, .. } | UsersCommand::Role { username, .. } => {
+            admin::user_named(&state, username).await.map_err(describe)?
+        }
+    };
+    let done = match command {
+        UsersCommand::Create(_) => unreachable!("handled by create_user"),
+        UsersCommand::Suspend { reason, .. } => {
+            admin::suspend(&state, &actor, user.id, admin::Reason { reason: Some(reason) }).await.map_err(describe)?
+        }
+        UsersCommand::Unsuspend { reason, .. } => {
+            admin::unsuspend(&state, &actor, user.id, admin::Reason { reason: Some(reason) }).await.map_err(describe)?
+        }
+        UsersCommand::Role { role, reason, .. } => {
+            let change = admin::RoleChange { role: role.as_str().to_owned(), reason };
+            admin::set_role(&state, &actor, user.id, change).await.map_err(describe)?
+        }
+    };
+    let state_text = match &done.suspended_at {
+        Some(at) => format!("suspended since {at}"),
+        None => "active".to_owned(),
+    };
+    println!("{}: role {}, {state_text}", done.username, done.role);
+    Ok(())
+}
+
+async fn administer(global: &Global, command: AdminCommand) -> anyhow::Result<()> {
+    let state = operator_state(global).await?;
+    match command {
+        AdminCommand::Top { days, limit } => {
+            let query = admin::KeyQuery { sort: Some("calls".into()), days: Some(days), q: None, limit: Some(limit), offset: None };
+            let page = admin::keys(&state, &admin::Actor::Operator, query).await.map_err(describe)?;
+            println!("{} calls on the instance over {} days", page.instance_calls, page.days);
+            println!(
+                "{:<12}  {:<16}  {:<5}  {:>9}  {:>8}  {:>6}  {:>9}  {:>11}  NAME",
+                "KEY", "OWNER", "LEVEL", "CALLS", "REFUSED", "SHARE", "RATE/MIN", "QUOTA/DAY"
+            );
+            for k in page.keys {
+                let custom = if k.limits.custom { "*" } else { "" };
+                println!(
+                    "{:<12}  {:<16}  {:<5}  {:>9}  {:>8}  {:>5.1}%  {:>9}  {:>11}  {}{}",
+                    k.id,
+                    k.owner,
+                    k.level,
+                    k.calls,
+                    k.refused,
+                    k.share * 100.0,
+                    k.limits.rate_limit,
+                    k.limits.daily_quota,
+                    k.name,
+                    custom
+                );
+            }
+        }
+        AdminCommand::Keys(AdminKeysCommand::Limit { key_id, rate, quota, reason }) => {
+            let value = |arg: Option<LimitArg>| {
+                arg.map(|a| match a {
+                    LimitArg::Value(n) => Some(n),
+                    LimitArg::Default => None,
+                })
+            };
+            let change = admin::LimitsChange { rate_limit: value(rate), daily_quota: value(quota), reason: Some(reason) };
+            let key = admin::set_key_limits(&state, &admin::Actor::Operator, &key_id, change).await.map_err(describe)?;
+            println!(
+                "key {} ({}, {}): {} a minute, {} a day{}",
+                key.id,
+                key.name,
+                key.owner,
+                key.limits.rate_limit,
+                key.limits.daily_quota,
+                if key.limits.custom { " (set for this key)" } else { " (the defaults)" }
+            );
         }
     }
     Ok(())

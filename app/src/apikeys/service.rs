@@ -3,20 +3,22 @@
 //! through these functions; the level rules themselves are the pure functions of
 //! [`crate::levels`].
 
-use super::{ApiKey, CreatedKey, DayUsage, KeyUsage, NewKeyChoices, USAGE_DAYS_DEFAULT, USAGE_DAYS_MAX};
+use super::{ApiKey, CreatedKey, DayUsage, KeyLimits, KeyUsage, KeyWithUsage, NewKeyChoices, USAGE_DAYS_DEFAULT, USAGE_DAYS_MAX};
 use crate::audit::{self, AuditKind};
 use crate::auth::keys::stored_level;
 use crate::auth::scope::{write_refusal, BindScope};
-use crate::auth::usage::{day_of, day_string};
+use crate::auth::limits::KeyPolicy;
+use crate::auth::usage::{day_of, day_string, parse_day, Day, DayCount};
 use crate::auth::{token, Principal};
 use crate::error::{ErrorCode, FieldError};
 use crate::levels::{self, check_create, CreateRefusal, Level, Permission, MANAGE_KEYS, MAX_LEVEL};
 use crate::server::db::{now, rfc3339};
 use crate::server::{Error, Result};
 use crate::state::AppState;
-use crate::text::{control_problem, NAME_MAX};
+use crate::text::{control_problem, name_problem};
 use serde::Deserialize;
 use sqlx::{FromRow, Row};
+use std::collections::{BTreeMap, HashMap};
 
 /// The shortest lifetime a key may have.
 pub const MIN_TTL_SECS: i64 = 60;
@@ -89,24 +91,98 @@ struct KeyRow {
     last_used_at: Option<i64>,
     calls: i64,
     revoked_at: Option<i64>,
+    rate_limit: Option<i64>,
+    daily_quota: Option<i64>,
 }
 
 /// The columns of [`KeyRow`] (a macro, so that queries stay `&'static str` literals).
 macro_rules! key_columns {
     () => {
-        "k.id, k.name, k.level, k.created_at, k.expires_at, k.last_used_at, k.calls, k.revoked_at"
+        "k.id, k.name, k.level, k.created_at, k.expires_at, k.last_used_at, k.calls, k.revoked_at, \
+         k.rate_limit, k.daily_quota"
     };
 }
 
+/// Calls and refusals per key and UTC day.
+type UsageByKey = HashMap<String, BTreeMap<Day, DayCount>>;
+
+/// Whose usage [`usage_since`] reads.
+enum Whose<'a> {
+    Owner(i64),
+    Key(&'a str),
+}
+
+/// The usage of `keys` (all of `whose`) per day from `first` to today: the counts written to
+/// the database plus those still in memory, so exact at the moment of the answer.
+async fn usage_since(state: &AppState, whose: Whose<'_>, keys: &[&str], first: Day) -> Result<UsageByKey> {
+    let rows = match whose {
+        Whose::Owner(user_id) => {
+            sqlx::query(
+                "SELECT u.key_id, u.day, u.calls, u.refused FROM api_key_usage u JOIN api_keys k ON k.id = u.key_id \
+                 WHERE k.user_id = $1 AND u.day >= $2",
+            )
+            .bind(user_id)
+            .bind(day_string(first))
+            .fetch_all(&state.db.pool)
+            .await?
+        }
+        Whose::Key(id) => {
+            sqlx::query("SELECT key_id, day, calls, refused FROM api_key_usage WHERE key_id = $1 AND day >= $2")
+                .bind(id)
+                .bind(day_string(first))
+                .fetch_all(&state.db.pool)
+                .await?
+        }
+    };
+    let mut usage = UsageByKey::new();
+    for row in rows {
+        let day: String = row.try_get("day")?;
+        let Some(day) = parse_day(&day) else { continue };
+        let (calls, refused): (i64, i64) = (row.try_get("calls")?, row.try_get("refused")?);
+        let entry = usage.entry(row.try_get("key_id")?).or_default().entry(day).or_default();
+        entry.calls += calls.max(0) as u64;
+        entry.refused += refused.max(0) as u64;
+    }
+    for key in keys {
+        for (day, pending) in state.usage.pending_days(key).into_iter().filter(|(day, _)| *day >= first) {
+            let entry = usage.entry((*key).to_owned()).or_default().entry(day).or_default();
+            entry.calls += pending.calls;
+            entry.refused += pending.refused;
+        }
+    }
+    Ok(usage)
+}
+
+/// Every day from `first` to `last`, oldest first, with its counts (zeros where none).
+fn series(days: Option<&BTreeMap<Day, DayCount>>, first: Day, last: Day) -> Vec<DayUsage> {
+    (first..=last)
+        .map(|day| {
+            let count = days.and_then(|d| d.get(&day)).copied().unwrap_or_default();
+            DayUsage { day: day_string(day), calls: count.calls, refused: count.refused }
+        })
+        .collect()
+}
+
+/// `rows` as listed, each with its usage today.
+async fn views(state: &AppState, whose: Whose<'_>, rows: &[KeyRow]) -> Result<Vec<ApiKey>> {
+    let now = now();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let usage = usage_since(state, whose, &ids, day_of(now)).await?;
+    Ok(rows.iter().map(|r| r.view(state, now, usage.get(&r.id))).collect())
+}
+
 impl KeyRow {
-    /// The listed form, with usage not yet written to the database added in.
-    fn view(&self, state: &AppState, now: i64) -> ApiKey {
+    /// The listed form, with usage not yet written to the database added in; `usage` is the
+    /// key's usage per day (today's at least), as [`usage_since`] reads it.
+    fn view(&self, state: &AppState, now: i64, usage: Option<&BTreeMap<Day, DayCount>>) -> ApiKey {
         let (pending_calls, pending_last) = state.usage.pending(&self.id);
         let last_used = match (self.last_used_at, pending_last) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
         let level = stored_level(self.level);
+        let today = usage.and_then(|days| days.get(&day_of(now))).copied().unwrap_or_default();
+        let policy = KeyPolicy::of(&state.config.keys, self.rate_limit, self.daily_quota);
         ApiKey {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -118,6 +194,13 @@ impl KeyRow {
             expired: self.expires_at <= now,
             last_used_at: last_used.map(rfc3339),
             calls: self.calls.max(0) as u64 + pending_calls,
+            calls_today: today.calls,
+            refused_today: today.refused,
+            limits: KeyLimits {
+                rate_limit: policy.per_minute,
+                daily_quota: policy.per_day,
+                custom: self.rate_limit.is_some() || self.daily_quota.is_some(),
+            },
             revoked_at: self.revoked_at.map(rfc3339),
         }
     }
@@ -128,12 +211,9 @@ pub async fn create(state: &AppState, principal: &Principal, request: NewKey) ->
     principal.require(MANAGE_KEYS)?;
     let now = now();
     let name = request.name.trim().to_owned();
-    let problem = if name.is_empty() {
-        Some("Give the key a name, e.g. the script that will use it.".to_owned())
-    } else if name.chars().count() > NAME_MAX {
-        Some(format!("Use at most {NAME_MAX} characters."))
-    } else {
-        control_problem(&name, false)
+    let problem = match name.is_empty() {
+        true => Some("Give the key a name, e.g. the script that will use it.".to_owned()),
+        false => name_problem(&name),
     };
     if let Some(problem) = problem {
         return Err(Error::validation(vec![FieldError::new("name", problem)]));
@@ -214,8 +294,10 @@ async fn insert(
         last_used_at: None,
         calls: 0,
         revoked_at: None,
+        rate_limit: None,
+        daily_quota: None,
     };
-    Ok(CreatedKey { key: row.view(state, now), token: new.token, secret: new.secret })
+    Ok(CreatedKey { key: row.view(state, now, None), token: new.token, secret: new.secret })
 }
 
 /// The longest grace period of a rotation: the old key lives on at most a week.
@@ -233,6 +315,16 @@ pub struct Rotation {
     /// capped by the instance's maximum.
     #[schema(example = 7776000)]
     pub expires_in: Option<i64>,
+}
+
+impl Rotation {
+    /// A rotation from the keys page: the grace period as the form sends it (seconds, text).
+    pub fn from_form(grace_period: &str) -> Result<Rotation> {
+        let grace_period = grace_period.trim().parse::<i64>().map_err(|_| {
+            Error::validation(vec![FieldError::new("grace_period", "Choose a grace period from the list.")])
+        })?;
+        Ok(Rotation { grace_period, expires_in: None })
+    }
 }
 
 /// Regenerates one of the caller's own keys (level 4): a new token with the same name and
@@ -360,16 +452,32 @@ pub async fn list_of(state: &AppState, user_id: i64) -> Result<Vec<ApiKey>> {
         " FROM api_keys k WHERE k.user_id = $1 AND k.revoked_at IS NULL ORDER BY k.created_at DESC, k.id"
     );
     let rows = sqlx::query_as::<_, KeyRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
-    let now = now();
-    Ok(rows.iter().map(|r| r.view(state, now)).collect())
+    views(state, Whose::Owner(user_id), &rows).await
+}
+
+/// The caller's keys that are not revoked, newest first, each with its usage over the last
+/// `days` UTC days, today included (level 2): the keys page.
+pub async fn list_with_usage(state: &AppState, principal: &Principal, days: i64) -> Result<Vec<KeyWithUsage>> {
+    principal.require(Permission::ReadOwnAccount)?;
+    let keys = list(state, principal).await?;
+    let today = day_of(now());
+    let first = today - (days.clamp(1, USAGE_DAYS_MAX) - 1);
+    let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+    let usage = usage_since(state, Whose::Owner(principal.account.id), &ids, first).await?;
+    Ok(keys
+        .into_iter()
+        .map(|key| {
+            let days = series(usage.get(&key.id), first, today);
+            KeyWithUsage { key, days }
+        })
+        .collect())
 }
 
 /// Every key of `user_id`, revoked ones included, oldest first (for the account export).
 pub async fn list_all(state: &AppState, user_id: i64) -> Result<Vec<ApiKey>> {
     let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.user_id = $1 ORDER BY k.created_at, k.id");
     let rows = sqlx::query_as::<_, KeyRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
-    let now = now();
-    Ok(rows.iter().map(|r| r.view(state, now)).collect())
+    views(state, Whose::Owner(user_id), &rows).await
 }
 
 /// What the new-key form offers `principal`.
@@ -386,7 +494,8 @@ pub fn key_options(state: &AppState, principal: &Principal) -> NewKeyChoices {
 /// The owner check is part of the query, so it cannot be forgotten.
 pub async fn get(state: &AppState, principal: &Principal, id: &str) -> Result<ApiKey> {
     principal.require(Permission::ReadOwnAccount)?;
-    find(state, principal, id, READ_OTHERS).await?.map(|row| row.view(state, now())).ok_or_else(|| not_found(id))
+    let row = find(state, principal, id, READ_OTHERS).await?.ok_or_else(|| not_found(id))?;
+    Ok(views(state, Whose::Key(id), std::slice::from_ref(&row)).await?.remove(0))
 }
 
 /// The key `id` if the caller owns it or acts at `staff`'s level.
@@ -416,28 +525,8 @@ pub async fn usage(state: &AppState, principal: &Principal, id: &str, days: Opti
     }
     let today = day_of(now());
     let first = today - (days - 1);
-    let rows = sqlx::query("SELECT day, calls, refused FROM api_key_usage WHERE key_id = $1 AND day >= $2")
-        .bind(id)
-        .bind(day_string(first))
-        .fetch_all(&state.db.pool)
-        .await?;
-    let mut counts: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
-    for row in rows {
-        let (calls, refused): (i64, i64) = (row.try_get("calls")?, row.try_get("refused")?);
-        counts.insert(row.try_get("day")?, (calls.max(0) as u64, refused.max(0) as u64));
-    }
-    for (day, pending) in state.usage.pending_days(id) {
-        let entry = counts.entry(day_string(day)).or_default();
-        entry.0 += pending.calls;
-        entry.1 += pending.refused;
-    }
-    let days = (first..=today)
-        .map(|day| {
-            let day = day_string(day);
-            let (calls, refused) = counts.get(&day).copied().unwrap_or_default();
-            DayUsage { day, calls, refused }
-        })
-        .collect();
+    let usage = usage_since(state, Whose::Key(id), &[id], first).await?;
+    let days = series(usage.get(id), first, today);
     Ok(KeyUsage { days })
 }
 
@@ -456,11 +545,14 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
     }
     // Owner or level-8 staff, checked in the query: anyone else finds nothing.
     let row = if token::is_key_id(id) {
-        sqlx::query("SELECT user_id, revoked_at FROM api_keys WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
-            .bind(id)
-            .bind_scope(principal, REVOKE_OTHERS)
-            .fetch_optional(&state.db.pool)
-            .await?
+        sqlx::query(
+            "SELECT k.user_id, k.revoked_at, k.name, u.username FROM api_keys k JOIN users u ON u.id = k.user_id \
+             WHERE k.id = $1 AND (k.user_id = $2 OR $3 >= $4)",
+        )
+        .bind(id)
+        .bind_scope(principal, REVOKE_OTHERS)
+        .fetch_optional(&state.db.pool)
+        .await?
     } else {
         None
     };
@@ -471,13 +563,11 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
     let owner: i64 = row.try_get("user_id")?;
     let already: Option<i64> = row.try_get("revoked_at")?;
     let own = owner == principal.account.id;
-    if !own {
-        if reason.is_none() {
-            return Err(Error::validation(vec![FieldError::new(
-                "reason",
-                "Say why you are revoking someone else's key; it goes into their audit log.",
-            )]));
-        }
+    if !own && reason.is_none() {
+        return Err(Error::validation(vec![FieldError::new(
+            "reason",
+            "Say why you are revoking someone else's key; it goes into their audit log.",
+        )]));
     }
     if already.is_some() {
         return Ok(());
@@ -493,47 +583,70 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    let actor = (!own).then_some(principal.account.id);
-    let detail = match (own, reason) {
-        (true, _) => "revoked by the owner".to_owned(),
-        (false, Some(r)) => format!("revoked by {} (staff): {r}", principal.account.username),
-        (false, None) => unreachable!("checked above"),
-    };
-    let entry = audit::Entry { user_id: owner, kind: AuditKind::KeyRevoked, key_id: Some(id), actor, detail: &detail, at: now };
-    audit::record(&mut *tx, entry).await?;
+    if own {
+        let entry =
+            audit::Entry { user_id: owner, kind: AuditKind::KeyRevoked, key_id: Some(id), actor: None, detail: "revoked by the owner", at: now };
+        audit::record(&mut *tx, entry).await?;
+    } else {
+        let (name, username): (String, String) = (row.try_get("name")?, row.try_get("username")?);
+        let detail = format!("key “{name}” revoked");
+        let action = audit::StaffAction {
+            actor_id: Some(principal.account.id),
+            actor: &principal.account.username,
+            kind: AuditKind::KeyRevoked,
+            user_id: owner,
+            username: &username,
+            key_id: Some(id),
+            reason,
+            detail: &detail,
+            at: now,
+        };
+        audit::record_staff_action(&mut tx, action).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
 
 /// Revokes a key on the operator's say-so (the command line): no account acts, so the audit
-/// log names the operator.
-pub async fn revoke_by_operator(state: &AppState, id: &str) -> Result<()> {
-    let row = sqlx::query("SELECT user_id, revoked_at FROM api_keys WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No API key with id '{id}'.")))?;
+/// log and the operator log name the operator.
+pub async fn revoke_by_operator(state: &AppState, id: &str, reason: Option<&str>) -> Result<()> {
+    let row = sqlx::query(
+        "SELECT k.user_id, k.revoked_at, k.name, u.username FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No API key with id '{id}'.")))?;
     if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
         return Ok(());
     }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(problem) = reason.and_then(|r| control_problem(r, false)) {
+        return Err(Error::validation(vec![FieldError::new("reason", problem)]));
+    }
     let owner: i64 = row.try_get("user_id")?;
+    let (name, username): (String, String) = (row.try_get("name")?, row.try_get("username")?);
     let now = now();
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("UPDATE api_keys SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
         .bind(now)
-        .bind("revoked by the operator")
+        .bind(reason.unwrap_or("revoked by the operator"))
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let entry = audit::Entry {
-        user_id: owner,
+    let detail = format!("key “{name}” revoked (command line)");
+    let action = audit::StaffAction {
+        actor_id: None,
+        actor: "operator",
         kind: AuditKind::KeyRevoked,
+        user_id: owner,
+        username: &username,
         key_id: Some(id),
-        actor: None,
-        detail: "revoked by the operator (command line)",
+        reason,
+        detail: &detail,
         at: now,
     };
-    audit::record(&mut *tx, entry).await?;
+    audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
     Ok(())
 }

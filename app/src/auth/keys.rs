@@ -93,32 +93,37 @@ async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut
     if account.suspended_at.is_some() {
         return Err(Error::new(ErrorCode::AccountSuspended, "The account this key belongs to is suspended."));
     }
-    let policy = policy_of(state, row.try_get("key_rate_limit")?, row.try_get("key_daily_quota")?);
-    let today = day_of(now);
-    let day_count = match state.limiter().needs_day_count(id, today) {
-        true => Some(day_count(state, id, today).await?),
-        false => None,
-    };
-    let outcome = state.limiter().check_key(id, policy, now_us, day_count);
-    *headers = Some(KeyHeaders { outcome, expires_at });
-    match outcome.refused {
-        Some(Refusal::Rate { retry_after }) => {
-            state.usage().record_refused(id, now);
-            let detail = format!(
-                "This API key is over its rate limit of {} requests a minute. Try again in {retry_after} seconds.",
-                policy.per_minute
-            );
-            return Err(Error::limited(ErrorCode::RateLimited, detail, retry_after));
+    if !state.config().keys.enforce {
+        *headers = Some(KeyHeaders { outcome: None, expires_at });
+        state.usage().record(id, now);
+    } else {
+        let policy = KeyPolicy::of(&state.config().keys, row.try_get("key_rate_limit")?, row.try_get("key_daily_quota")?);
+        let today = day_of(now);
+        let day_count = match state.limiter().needs_day_count(id, today) {
+            true => Some(day_count(state, id, today).await?),
+            false => None,
+        };
+        let outcome = state.limiter().check_key(id, policy, now_us, day_count);
+        *headers = Some(KeyHeaders { outcome: Some(outcome), expires_at });
+        match outcome.refused {
+            Some(Refusal::Rate { retry_after }) => {
+                state.usage().record_refused(id, now);
+                let detail = format!(
+                    "This API key is over its rate limit of {} requests a minute. Try again in {retry_after} seconds.",
+                    policy.per_minute
+                );
+                return Err(Error::limited(ErrorCode::RateLimited, detail, retry_after));
+            }
+            Some(Refusal::Quota { retry_after }) => {
+                state.usage().record_refused(id, now);
+                let detail = format!(
+                    "This API key has used its daily quota of {} requests. It resets at midnight UTC, in {retry_after} seconds.",
+                    policy.per_day
+                );
+                return Err(Error::limited(ErrorCode::QuotaExceeded, detail, retry_after));
+            }
+            None => state.usage().record(id, now),
         }
-        Some(Refusal::Quota { retry_after }) => {
-            state.usage().record_refused(id, now);
-            let detail = format!(
-                "This API key has used its daily quota of {} requests. It resets at midnight UTC, in {retry_after} seconds.",
-                policy.per_day
-            );
-            return Err(Error::limited(ErrorCode::QuotaExceeded, detail, retry_after));
-        }
-        None => state.usage().record(id, now),
     }
     let key_level = stored_level(row.try_get("key_level")?);
     Ok(Principal {
@@ -126,13 +131,6 @@ async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut
         key: Some(KeyAuth { id: id.to_owned(), name: row.try_get("key_name")?, level: key_level, expires_at }),
         account,
     })
-}
-
-/// A key's limits: what staff set for it, or the instance's defaults.
-fn policy_of(state: &impl AuthState, rate: Option<i64>, quota: Option<i64>) -> KeyPolicy {
-    let keys = &state.config().keys;
-    let clamp = |v: i64| v.clamp(0, u32::MAX as i64) as u32;
-    KeyPolicy { per_minute: rate.map_or(keys.rate_per_minute, clamp), per_day: quota.map_or(keys.daily_quota, clamp) }
 }
 
 /// The calls `key_id` made on `day` before this process counts them: those written to the

@@ -17,6 +17,7 @@
 use super::usage::Day;
 use super::AuthState;
 use crate::error::ErrorCode;
+use crate::server::config::KeySettings;
 use crate::server::db::rfc3339;
 use crate::server::{cookie, http::client_addr_of, Error};
 use axum::extract::{Request, State};
@@ -33,6 +34,18 @@ pub struct KeyPolicy {
     pub per_minute: u32,
     /// Requests per UTC day (0: refuse everything).
     pub per_day: u32,
+}
+
+impl KeyPolicy {
+    /// A key's limits: what staff set for it (`rate`, `quota`; `None` is "the default"), or
+    /// the instance's defaults. The one lookup, for checking a request and for showing a key.
+    pub fn of(defaults: &KeySettings, rate: Option<i64>, quota: Option<i64>) -> KeyPolicy {
+        let clamp = |v: i64| v.clamp(0, u32::MAX as i64) as u32;
+        KeyPolicy {
+            per_minute: rate.map_or(defaults.rate_per_minute, clamp),
+            per_day: quota.map_or(defaults.daily_quota, clamp),
+        }
+    }
 }
 
 /// Why a request was refused, and how long until a call will succeed.
@@ -229,7 +242,8 @@ impl Limiter {
 /// and when the key expires.
 #[derive(Clone, Copy, Debug)]
 pub struct KeyHeaders {
-    pub outcome: KeyOutcome,
+    /// `None` when the operator turned key limits off.
+    pub outcome: Option<KeyOutcome>,
     pub expires_at: i64,
 }
 
@@ -280,7 +294,9 @@ pub async fn fair_use<S: AuthState + Clone + 'static>(State(state): State<S>, mu
     }
     let mut res = next.run(req).await;
     if let Some(key) = slot.take() {
-        res.headers_mut().extend(key.outcome.headers());
+        if let Some(outcome) = key.outcome {
+            res.headers_mut().extend(outcome.headers());
+        }
         if let Ok(value) = HeaderValue::from_str(&rfc3339(key.expires_at)) {
             res.headers_mut().insert(HeaderName::from_static("tapeline-key-expires"), value);
         }

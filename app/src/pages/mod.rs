@@ -3,6 +3,7 @@
 //! Dependencies point one way: pages → components and session → crate resources.
 
 mod account;
+mod admin;
 mod auth;
 pub mod components;
 mod curated;
@@ -13,6 +14,7 @@ pub mod session;
 mod sets;
 
 pub use account::Account;
+pub use admin::{AdminKeyPage, AdminOverview, AdminUserPage, AdminUsers};
 pub use auth::{Login, Signup};
 pub use components::Header;
 pub use curated::Curated;

@@ -32,6 +32,10 @@ pub struct KeySettings {
     pub max_ttl: Duration,
     /// Active (unrevoked, unexpired) keys one account may hold.
     pub max_per_user: u32,
+    /// Whether keys are held to their rate and quota at all (`TAPELINE_KEY_LIMITS=off` for a
+    /// private instance, or one behind a gateway that limits already). Usage is counted
+    /// either way.
+    pub enforce: bool,
     /// Requests per minute a key may make, unless staff set its own.
     pub rate_per_minute: u32,
     /// Requests per UTC day a key may make, unless staff set its own.
@@ -46,12 +50,19 @@ pub const DEFAULT_KEY_RATE: u32 = 60;
 pub const DEFAULT_KEY_QUOTA: u32 = 10_000;
 pub const DEFAULT_ANON_RATE: u32 = 60;
 
+/// The largest per-minute rate accepted, for the instance or one key (a million a minute is
+/// more than one process serves).
+pub const MAX_RATE: u32 = 1_000_000;
+/// The largest daily quota accepted, for the instance or one key.
+pub const MAX_QUOTA: u32 = 1_000_000_000;
+
 impl Default for KeySettings {
     fn default() -> Self {
         Self {
             default_ttl: Duration::from_secs(90 * 86_400),
             max_ttl: Duration::from_secs(365 * 86_400),
             max_per_user: 500,
+            enforce: true,
             rate_per_minute: DEFAULT_KEY_RATE,
             daily_quota: DEFAULT_KEY_QUOTA,
             anon_rate_per_minute: DEFAULT_ANON_RATE,

@@ -61,7 +61,7 @@ impl PageQuery {
 }
 
 /// The limit and offset asked for, with a field error for each bad one.
-fn window(limit: Option<i64>, offset: Option<i64>, errors: &mut Vec<FieldError>) -> (i64, i64) {
+pub fn window(limit: Option<i64>, offset: Option<i64>, errors: &mut Vec<FieldError>) -> (i64, i64) {
     let (limit, offset) = (limit.unwrap_or(PAGE_DEFAULT), offset.unwrap_or(0));
     if !(1..=PAGE_MAX).contains(&limit) {
         errors.push(FieldError::new("limit", format!("Use a limit from 1 to {PAGE_MAX}.")));

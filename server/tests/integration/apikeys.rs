@@ -342,7 +342,7 @@ async fn admins_revoke_anyones_key_with_a_reason(app: TestApp) {
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text());
     assert_eq!(app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await.json()["code"], "key_revoked");
     let log = audit_log(&app).await;
-    assert!(log.iter().any(|(kind, _, detail, _)| kind == "key_revoked" && detail == "revoked by root (staff): found in a public repo"));
+    assert!(log.iter().any(|(kind, _, detail, _)| kind == "key_revoked" && detail == "key “leaked” revoked by root: found in a public repo"));
     // Unknown query parameters are refused, not ignored.
     let res = app.api("DELETE", &format!("{path}?reasn=typo"), Auth::Session(&admin), None).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);

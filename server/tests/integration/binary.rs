@@ -364,6 +364,7 @@ fn bad_fair_use_limits_stop_start_up_naming_the_setting() {
         ("TAPELINE_KEY_DAILY_QUOTA", "lots", "--key-daily-quota"),
         ("TAPELINE_KEY_DAILY_QUOTA", "2000000000", "--key-daily-quota"),
         ("TAPELINE_ANON_RATE_LIMIT", "-1", "--anon-rate-limit"),
+        ("TAPELINE_KEY_LIMITS", "yes", "--key-limits"),
     ] {
         let out = tapeline(dir.path()).env(variable, value).args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{variable}={value}: {}", text(&out.stderr));
@@ -371,9 +372,100 @@ fn bad_fair_use_limits_stop_start_up_naming_the_setting() {
         assert!(stderr.contains(flag) && stderr.contains(value), "{variable}={value}: {stderr}");
     }
     let help = text(&tapeline(dir.path()).args(["serve", "--help"]).output().unwrap().stdout);
-    for variable in ["TAPELINE_KEY_RATE_LIMIT", "TAPELINE_KEY_DAILY_QUOTA", "TAPELINE_ANON_RATE_LIMIT"] {
+    for variable in ["TAPELINE_KEY_RATE_LIMIT", "TAPELINE_KEY_DAILY_QUOTA", "TAPELINE_ANON_RATE_LIMIT", "TAPELINE_KEY_LIMITS"] {
         assert!(help.contains(variable), "serve --help documents {variable}");
     }
+}
+
+/// The value of header `name` in a response's headers.
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// A day's quota spent before a graceful restart stays spent after it: the server counts
+/// from the database, so restarting cannot reset a quota. Also: `TAPELINE_KEY_LIMITS=off`.
+fn a_spent_quota_survives_a_restart(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let with_db = |mut cmd: Command| {
+        if let Some(url) = database_url {
+            cmd.env("TAPELINE_DATABASE_URL", url);
+        }
+        cmd
+    };
+    let mut users = with_db(tapeline(dir.path()));
+    let mut child = users
+        .args(["users", "create", "--username", "ada", "--email", "ada@example.org", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a long password\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut keys = with_db(tapeline(dir.path()));
+    let out = keys.args(["keys", "create", "--username", "ada", "--name", "nightly"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+    let id = token[4..16].to_owned();
+    let bearer = format!("Bearer {token}");
+    let auth = [("Authorization", bearer.as_str())];
+    let limits = [("TAPELINE_KEY_DAILY_QUOTA", "3"), ("TAPELINE_KEY_RATE_LIMIT", "1000")];
+
+    let server = Server::start_with(dir.path(), database_url, &limits);
+    for left in (0..3).rev() {
+        let (status, headers, body) = server.try_request("GET", "/api/v1/whoami", &auth, "").unwrap();
+        assert_eq!(status, 200, "{body}");
+        let state = header(&headers, "ratelimit").unwrap();
+        assert!(state.contains(&format!("\"day\";r={left};")), "{state}");
+    }
+    let (status, headers, body) = server.try_request("GET", "/api/v1/whoami", &auth, "").unwrap();
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("\"code\":\"quota_exceeded\""), "{body}");
+    let retry: i64 = header(&headers, "retry-after").unwrap().parse().unwrap();
+    let to_midnight = 86_400 - time::OffsetDateTime::now_utc().unix_timestamp().rem_euclid(86_400);
+    assert!((to_midnight - retry).abs() <= 2, "Retry-After {retry} points at the next UTC midnight ({to_midnight})");
+    server.stop();
+
+    // Restarted: the first call of the new process is already over the quota.
+    let server = Server::start_with(dir.path(), database_url, &limits);
+    let (status, headers, body) = server.try_request("GET", "/api/v1/whoami", &auth, "").unwrap();
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("\"code\":\"quota_exceeded\""), "{body}");
+    assert!(header(&headers, "ratelimit").unwrap().contains("\"day\";r=0;"));
+    server.stop();
+
+    // With key limits off the same key is answered, without the limits' headers, still
+    // telling when it expires; its calls are still counted.
+    let server = Server::start_with(dir.path(), database_url, &[("TAPELINE_KEY_LIMITS", "off"), limits[0]]);
+    let (status, headers, body) = server.try_request("GET", "/api/v1/whoami", &auth, "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(header(&headers, "ratelimit"), None);
+    assert_eq!(header(&headers, "ratelimit-policy"), None);
+    assert!(header(&headers, "tapeline-key-expires").is_some());
+    server.stop();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (calls, refused): (i64, i64) = rt.block_on(async {
+        use sqlx::Row;
+        let url = database_url.map(str::to_owned).unwrap_or_else(|| tapeline_server::default_database_url(dir.path()));
+        let db = app::server::Db::connect(&url).await.unwrap();
+        let row = sqlx::query("SELECT calls, refused FROM api_key_usage WHERE key_id = $1").bind(&id).fetch_one(&db.pool).await.unwrap();
+        (row.get(0), row.get(1))
+    });
+    assert_eq!((calls, refused), (4, 2), "every answered and refused call of the day, across three processes");
+}
+
+#[test]
+fn a_spent_quota_survives_a_restart_on_sqlite() {
+    a_spent_quota_survives_a_restart(None);
+}
+
+#[test]
+fn a_spent_quota_survives_a_restart_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(app) = rt.block_on(common::TestApp::postgres()) else {
+        return;
+    };
+    a_spent_quota_survives_a_restart(Some(&app.url));
 }
 
 /// Prometheus metrics are served only when asked for, and only on their own address: the

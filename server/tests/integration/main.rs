@@ -8,6 +8,7 @@ mod common;
 
 mod account_data;
 mod accounts;
+mod admin;
 mod apikeys;
 mod fair_use;
 mod binary;

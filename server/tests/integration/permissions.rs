@@ -31,6 +31,10 @@ enum Target {
     PublicPattern,
     /// A curated set.
     Curated,
+    /// Through the operator's routes: a key of the owner's, and a fresh account of its own
+    /// (suspending or demoting it must not touch the callers' accounts).
+    AdminKey,
+    Account,
 }
 
 struct Route {
@@ -95,6 +99,16 @@ fn routes() -> Vec<Route> {
         r("PATCH",  "/api/v1/curated-sets/{id}",     Some(json!({ "notes": "x" })),            Curated,       Some(5), None,    200),
         r("DELETE", "/api/v1/curated-sets/{id}",     None,                                     Curated,       Some(5), None,    204),
         r("POST",   "/api/v1/curated-sets/{id}/clone", None,                                   Curated,       Some(3), None,    201),
+        r("GET",    "/api/v1/admin/keys",            None,                                     Nothing,       Some(6), None,    200),
+        r("GET",    "/api/v1/admin/keys/{id}",       None,                                     AdminKey,      Some(6), None,    200),
+        r("PATCH",  "/api/v1/admin/keys/{id}",       Some(json!({ "rate_limit": 100, "reason": "matrix" })), AdminKey, Some(7), None, 200),
+        r("GET",    "/api/v1/admin/users",           None,                                     Nothing,       Some(6), None,    200),
+        r("GET",    "/api/v1/admin/users/{id}",      None,                                     Account,       Some(6), None,    200),
+        r("PATCH",  "/api/v1/admin/users/{id}",      Some(json!({ "role": "curator" })),       Account,       Some(8), None,    200),
+        r("POST",   "/api/v1/admin/users/{id}/suspend", Some(json!({ "reason": "matrix" })),   Account,       Some(7), None,    200),
+        r("POST",   "/api/v1/admin/users/{id}/unsuspend", Some(json!({ "reason": "matrix" })), Account,       Some(7), None,    200),
+        r("GET",    "/api/v1/admin/usage",           None,                                     Nothing,       Some(6), None,    200),
+        r("GET",    "/api/v1/admin/log",             None,                                     Nothing,       Some(6), None,    200),
     ];
     table
 }
@@ -183,6 +197,8 @@ fn callers(route: &Route) -> Vec<Caller> {
 
 struct World<'a> {
     app: &'a TestApp,
+    /// Accounts made as targets so far.
+    accounts: u32,
     sessions: HashMap<String, String>,
     keys: HashMap<(String, u8), String>,
 }
@@ -195,7 +211,7 @@ impl<'a> World<'a> {
         for role in [Role::Curator, Role::Support, Role::Admin] {
             sessions.insert(role.as_str().to_owned(), app.staff(role.as_str(), role).await);
         }
-        World { app, sessions, keys: HashMap::new() }
+        World { app, accounts: 0, sessions, keys: HashMap::new() }
     }
 
     fn session(&self, who: &str) -> &str {
@@ -215,9 +231,18 @@ impl<'a> World<'a> {
     }
 
     /// A fresh object for one cell, owned by "owner" (curated sets: made by the admin).
-    async fn target(&self, target: Target) -> String {
+    async fn target(&mut self, target: Target) -> String {
         let (who, path, body) = match target {
             Target::Nothing => return String::new(),
+            Target::Account => {
+                self.accounts += 1;
+                let name = format!("target{}", self.accounts);
+                self.app.signed_up(&name).await;
+                use sqlx::Row;
+                let row = sqlx::query("SELECT id FROM users WHERE username = $1").bind(&name).fetch_one(&self.app.state.db.pool).await.unwrap();
+                return row.get::<i64, _>("id").to_string();
+            }
+            Target::AdminKey => ("owner", "/api/v1/apikeys", json!({ "name": "target", "level": 0 })),
             Target::Set => ("owner", "/api/v1/sets", json!({ "name": "private set" })),
             Target::PublicSet => ("owner", "/api/v1/sets", json!({ "name": "public set", "public": true })),
             Target::Pattern => ("owner", "/api/v1/patterns", json!({ "name": "p", "design": "aaron" })),

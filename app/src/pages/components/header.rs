@@ -23,6 +23,9 @@ pub fn Header() -> impl IntoView {
                                 <A href="/patterns">"Patterns"</A>
                                 <A href="/curated">"Reference sets"</A>
                                 <A href="/account/keys">"API keys"</A>
+                                {(account.role.level() >= crate::levels::Permission::ReadAllData.level()).then(|| view! {
+                                    <A href="/admin">"Admin"</A>
+                                })}
                                 <span class="nav-user">{account.username}</span>
                                 <ActionForm action=session.logout attr:class="nav-form">
                                     <button type="submit" class="link-button">"Log out"</button>
