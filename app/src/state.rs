@@ -10,6 +10,7 @@ use crate::auth::AuthState;
 use crate::server::db::Db;
 use crate::server::error::Result;
 use crate::server::password::Passwords;
+use crate::server::shared::Shared;
 use crate::server::throttle::LoginThrottle;
 use crate::server::Config;
 use axum::extract::FromRef;
@@ -39,20 +40,28 @@ pub struct AppState {
     pub secrets: InstanceSecrets,
     /// API key usage not yet written to the database.
     pub usage: Arc<Usage>,
-    /// Fair-use limits of this process.
+    /// Fair-use limits of this process (shared through Redis when configured).
     pub limiter: Arc<Limiter>,
+    /// Redis, when several processes share their limits (`TAPELINE_REDIS_URL`).
+    pub shared: Option<Shared>,
 }
 
 impl AppState {
-    /// Builds the state over an already migrated database.
+    /// Builds the state over an already migrated database, on one process's own limits.
     pub async fn new(db: Db, config: Config, leptos_options: LeptosOptions) -> Result<Self> {
+        Self::with_shared(db, config, leptos_options, None).await
+    }
+
+    /// Builds the state; with `shared`, limits and the log-in throttle live in Redis.
+    pub async fn with_shared(db: Db, config: Config, leptos_options: LeptosOptions, shared: Option<Shared>) -> Result<Self> {
         let key_pepper = db.instance_secret("key_pepper", || random_hex(32)).await?;
         Ok(Self {
             passwords: Passwords::new(config.hash_concurrency)?,
-            login_throttle: Arc::new(LoginThrottle::new(config.login_per_account, config.login_per_client)),
+            login_throttle: Arc::new(LoginThrottle::new(config.login_per_account, config.login_per_client, shared.clone())),
             secrets: InstanceSecrets { key_pepper: key_pepper.into() },
             usage: Arc::new(Usage::default()),
-            limiter: Arc::new(Limiter::default()),
+            limiter: Arc::new(Limiter::new(shared.clone())),
+            shared,
             config: Arc::new(config),
             leptos_options,
             db,

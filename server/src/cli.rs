@@ -189,6 +189,13 @@ pub struct ServeArgs {
     /// by the public.
     #[arg(long, env = "TAPELINE_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+
+    /// Redis (or Valkey) URL, `redis://[[user]:password@]host[:port][/db]`, for running
+    /// several processes: rate limits, daily quotas and the log-in throttle are then shared
+    /// by every process that is given the same URL. Default: none (one process, its own
+    /// limits in memory).
+    #[arg(long, env = "TAPELINE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,9 +330,11 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
             Err(_) => None,
         },
     };
+    let redis_url = args.redis_url.or_else(|| std::env::var("TAPELINE_REDIS_URL").ok());
     crate::serve(ServeSettings {
         listen,
         metrics_listen,
+        redis_url,
         database_url: global.database_url.clone(),
         data_dir: global.data_dir.clone(),
         config: Config { public_url, ..global.config()? },
@@ -338,6 +347,7 @@ async fn operator_state(global: &Global) -> anyhow::Result<AppState> {
     crate::build_state(&ServeSettings {
         listen: ([127, 0, 0, 1], 0).into(),
         metrics_listen: None,
+        redis_url: None,
         database_url: global.database_url.clone(),
         data_dir: global.data_dir.clone(),
         config: global.config()?,

@@ -128,6 +128,9 @@ pub struct ServeSettings {
     pub listen: SocketAddr,
     /// Where to serve Prometheus metrics (`/metrics`); `None`: nowhere, and nothing recorded.
     pub metrics_listen: Option<SocketAddr>,
+    /// Redis, shared by several processes (limits, quotas, log-in throttle); `None`: this
+    /// process keeps its own in memory.
+    pub redis_url: Option<String>,
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
     pub config: Config,
@@ -135,8 +138,17 @@ pub struct ServeSettings {
 
 /// Builds the application state from settings: database, migrations, secrets.
 pub async fn build_state(settings: &ServeSettings) -> anyhow::Result<AppState> {
+    let shared = match settings.redis_url.as_deref() {
+        Some(url) => {
+            let shared = app::server::shared::Shared::connect(url).map_err(|e| anyhow::anyhow!("TAPELINE_REDIS_URL: {e}"))?;
+            // 1 until a call finds Redis gone (then 0 until it answers again).
+            ::metrics::gauge!(app::server::shared::REDIS_UP_METRIC).set(1.0);
+            Some(shared)
+        }
+        None => None,
+    };
     let db = open_database(settings.database_url.as_deref(), &settings.data_dir).await?;
-    AppState::new(db, settings.config.clone(), leptos_options(settings.listen))
+    AppState::with_shared(db, settings.config.clone(), leptos_options(settings.listen), shared)
         .await
         .map_err(|e| anyhow::anyhow!("start-up failed: {e}"))
 }

@@ -144,7 +144,7 @@ pub async fn authenticate(state: &AppState, login: &str, password: String, clien
     if !missing.is_empty() {
         return Err(Error::validation(missing));
     }
-    if let Err(wait) = state.login_throttle.check(&login, client) {
+    if let Err(wait) = state.login_throttle.check(&login, client).await {
         return Err(Error::too_many_attempts(wait));
     }
     let sql = concat!(
@@ -169,11 +169,11 @@ pub async fn authenticate(state: &AppState, login: &str, password: String, clien
     let account = match account {
         Some(account) if matches => account,
         _ => {
-            state.login_throttle.record_failure(&login, client);
+            state.login_throttle.record_failure(&login, client).await;
             return Err(Error::new(ErrorCode::InvalidCredentials, "The username or password is not correct."));
         }
     };
-    state.login_throttle.record_success(&login);
+    state.login_throttle.record_success(&login).await;
     if account.suspended_at.is_some() {
         return Err(Error::new(ErrorCode::AccountSuspended, "This account is suspended. Contact the operator."));
     }
@@ -205,7 +205,7 @@ async fn confirm_password(state: &AppState, account: &Account, password: String,
     if password.is_empty() {
         return Err(Error::validation(vec![FieldError::new(field, "Enter your password.")]));
     }
-    if let Err(wait) = state.login_throttle.check(&account.username, client) {
+    if let Err(wait) = state.login_throttle.check(&account.username, client).await {
         return Err(Error::too_many_attempts(wait));
     }
     let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
@@ -214,10 +214,10 @@ async fn confirm_password(state: &AppState, account: &Account, password: String,
         .await?
         .try_get("password_hash")?;
     if !state.passwords.verify(password, Some(hash)).await? {
-        state.login_throttle.record_failure(&account.username, client);
+        state.login_throttle.record_failure(&account.username, client).await;
         return Err(Error::validation(vec![FieldError::new(field, "This is not your current password.")]));
     }
-    state.login_throttle.record_success(&account.username);
+    state.login_throttle.record_success(&account.username).await;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! creating, listing and revoking them are `apikeys::service`'s.
 
 use super::account::Account;
-use super::limits::{now_us, KeyHeaders, KeyPolicy, Refusal};
+use super::limits::{now_us, KeyHeaders, KeyOutcome, KeyPolicy, Refusal, SharedCheck};
 use super::usage::{day_of, day_string, Day};
 use super::{token, AuthState, KeyAuth, Principal};
 use crate::account_columns;
@@ -29,6 +29,12 @@ pub async fn authenticate(state: &impl AuthState, id: &str, secret: &str, header
         metrics::counter!(AUTH_METRIC, "outcome" => outcome).increment(1);
     }
     result
+}
+
+/// Counts a credential refused before the key store is asked (a mistyped or malformed
+/// token) as `invalid`, like an unknown key.
+pub fn count_invalid() {
+    metrics::counter!(AUTH_METRIC, "outcome" => "invalid").increment(1);
 }
 
 /// The counter of key checks, labelled `outcome` (one of [`AUTH_OUTCOMES`]).
@@ -98,12 +104,7 @@ async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut
         state.usage().record(id, now);
     } else {
         let policy = KeyPolicy::of(&state.config().keys, row.try_get("key_rate_limit")?, row.try_get("key_daily_quota")?);
-        let today = day_of(now);
-        let day_count = match state.limiter().needs_day_count(id, today) {
-            true => Some(day_count(state, id, today).await?),
-            false => None,
-        };
-        let outcome = state.limiter().check_key(id, policy, now_us, day_count);
+        let outcome = check_limits(state, id, policy, now_us).await?;
         *headers = Some(KeyHeaders { outcome: Some(outcome), expires_at });
         match outcome.refused {
             Some(Refusal::Rate { retry_after }) => {
@@ -131,6 +132,29 @@ async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut
         key: Some(KeyAuth { id: id.to_owned(), name: row.try_get("key_name")?, level: key_level, expires_at }),
         account,
     })
+}
+
+/// Spends one call of `key_id`'s limits: in Redis when the limits are shared and Redis
+/// answers (one round trip; two on the key's first call of the day, to seed its count from
+/// the database), else in this process.
+async fn check_limits(state: &impl AuthState, id: &str, policy: KeyPolicy, now_us: i64) -> Result<KeyOutcome> {
+    let today = day_of(now_us.div_euclid(1_000_000));
+    let limiter = state.limiter();
+    match limiter.check_key_shared(id, policy, now_us, None).await {
+        Some(SharedCheck::Done(outcome)) => return Ok(outcome),
+        Some(SharedCheck::NeedsDayCount) => {
+            let count = day_count(state, id, today).await?;
+            if let Some(SharedCheck::Done(outcome)) = limiter.check_key_shared(id, policy, now_us, Some(count)).await {
+                return Ok(outcome);
+            }
+        }
+        None => {}
+    }
+    let count = match limiter.needs_day_count(id, today) {
+        true => Some(day_count(state, id, today).await?),
+        false => None,
+    };
+    Ok(limiter.check_key(id, policy, now_us, count))
 }
 
 /// The calls `key_id` made on `day` before this process counts them: those written to the

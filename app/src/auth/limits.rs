@@ -18,6 +18,7 @@ use super::usage::Day;
 use super::AuthState;
 use crate::error::ErrorCode;
 use crate::server::config::KeySettings;
+use crate::server::shared::Shared;
 use crate::server::db::rfc3339;
 use crate::server::{cookie, http::client_addr_of, Error};
 use axum::extract::{Request, State};
@@ -158,11 +159,85 @@ struct KeyState {
     used: u64,
 }
 
-/// The in-process limiter of one Tapeline process.
+/// The limiter of one Tapeline process: in memory, or — with `TAPELINE_REDIS_URL` — in
+/// Redis, shared by every process, with the in-memory state as the fallback while Redis does
+/// not answer.
 #[derive(Debug, Default)]
 pub struct Limiter {
     keys: Mutex<HashMap<String, KeyState>>,
     anonymous: Mutex<HashMap<String, Gcra>>,
+    shared: Option<Shared>,
+}
+
+/// The GCRA step, in Lua: the same algorithm as [`Gcra::check`], on the key `KEYS[1]`
+/// holding the theoretical arrival time (µs). Sets `status` 0 (accepted) or 1 (refused) and
+/// the numbers the answer needs.
+const GCRA_LUA: &str = r#"
+local function gcra(key, per_minute, now)
+  if per_minute == 0 then return 1, 0, 60000000, 60000000 end
+  local interval = math.floor(60000000 / per_minute)
+  local tolerance = interval * (per_minute - 1)
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  if tat - now > tolerance then return 1, 0, tat - now, tat - tolerance - now end
+  local new_tat = tat + interval
+  redis.call('SET', key, string.format('%d', new_tat), 'PX', math.floor((new_tat - now) / 1000) + 1000)
+  return 0, math.floor((tolerance + interval - (new_tat - now)) / interval), new_tat - now, 0
+end
+"#;
+
+/// A key's check in Redis. KEYS: the GCRA cell, the day's count. ARGV: now (µs), per
+/// minute, per day, seconds to keep the day's count, the day's count so far (or -1 when not
+/// known). Answers `{-1}` when the day's count is needed, else
+/// `{status, minute_remaining, minute_reset_us, wait_us, used}` with status 0 accepted,
+/// 1 over the rate, 2 over the quota.
+fn key_script() -> &'static redis::Script {
+    static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        redis::Script::new(&format!(
+            r#"{GCRA_LUA}
+local now = tonumber(ARGV[1])
+local used = redis.call('GET', KEYS[2])
+if not used then
+  local seed = tonumber(ARGV[5])
+  if seed < 0 then return {{-1}} end
+  redis.call('SET', KEYS[2], seed, 'EX', tonumber(ARGV[4]), 'NX')
+  used = redis.call('GET', KEYS[2])
+end
+used = tonumber(used)
+if used >= tonumber(ARGV[3]) then
+  local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+  return {{2, 0, math.max(tat - now, 0), 0, used}}
+end
+local status, remaining, reset, wait = gcra(KEYS[1], tonumber(ARGV[2]), now)
+if status == 0 then used = redis.call('INCR', KEYS[2]) end
+return {{status, remaining, reset, wait, used}}
+"#
+        ))
+    })
+}
+
+/// An anonymous caller's check in Redis: the GCRA alone. KEYS: the cell. ARGV: now, per
+/// minute. Answers `{status, remaining, reset_us, wait_us}`.
+fn anonymous_script() -> &'static redis::Script {
+    static SCRIPT: std::sync::OnceLock<redis::Script> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        redis::Script::new(&format!(
+            r#"{GCRA_LUA}
+local status, remaining, reset, wait = gcra(KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[1]))
+return {{status, remaining, reset, wait}}
+"#
+        ))
+    })
+}
+
+/// What Redis said about a key.
+pub enum SharedCheck {
+    /// The check ran: here is its outcome.
+    Done(KeyOutcome),
+    /// Redis has no count for the key's day yet (its first call of the day on any process,
+    /// or Redis lost its data): ask again with the day's count from the database.
+    NeedsDayCount,
 }
 
 /// Seconds from `now` (Unix seconds) to the next UTC midnight.
@@ -171,6 +246,75 @@ pub fn until_midnight(now: i64) -> u64 {
 }
 
 impl Limiter {
+    /// A limiter that shares its state through `shared` when given.
+    pub fn new(shared: Option<Shared>) -> Limiter {
+        Limiter { shared, ..Limiter::default() }
+    }
+
+    /// The shared store, when the limits are shared.
+    pub fn shared(&self) -> Option<&Shared> {
+        self.shared.as_ref()
+    }
+
+    /// Checks and spends one call of `key_id` in Redis. `None` when Redis did not answer
+    /// (the caller then checks in process).
+    pub async fn check_key_shared(&self, key_id: &str, policy: KeyPolicy, now_us: i64, day_count: Option<u64>) -> Option<SharedCheck> {
+        let shared = self.shared.as_ref()?;
+        let now = now_us.div_euclid(1_000_000);
+        let day = now.div_euclid(86_400);
+        let day_reset = until_midnight(now);
+        let mut invocation = key_script().prepare_invoke();
+        invocation
+            .key(format!("tapeline:gcra:{key_id}"))
+            .key(format!("tapeline:day:{day}:{key_id}"))
+            .arg(now_us)
+            .arg(policy.per_minute)
+            .arg(policy.per_day)
+            .arg(day_reset + 3600)
+            .arg(day_count.map_or(-1, |c| c as i64));
+        let answer: Vec<i64> = shared.run(&invocation).await?;
+        if answer.first() == Some(&-1) {
+            return Some(SharedCheck::NeedsDayCount);
+        }
+        let [status, minute_remaining, reset_us, wait_us, used] = answer[..] else {
+            return None;
+        };
+        let quota = policy.per_day as u64;
+        let refused = match status {
+            0 => None,
+            1 => Some(Refusal::Rate { retry_after: ceil_secs(wait_us).max(1) }),
+            _ => Some(Refusal::Quota { retry_after: day_reset }),
+        };
+        Some(SharedCheck::Done(KeyOutcome {
+            policy,
+            minute_remaining: minute_remaining.max(0) as u32,
+            minute_reset: ceil_secs(reset_us),
+            day_remaining: quota.saturating_sub(used.max(0) as u64).min(u32::MAX as u64) as u32,
+            day_reset,
+            refused,
+        }))
+    }
+
+    /// Checks one anonymous call from `client`: in Redis when the limits are shared and it
+    /// answers, else in process.
+    pub async fn check_anonymous_anywhere(&self, client: &str, per_minute: u32, now_us: i64) -> AnonOutcome {
+        if let Some(shared) = &self.shared {
+            let mut invocation = anonymous_script().prepare_invoke();
+            invocation.key(format!("tapeline:anon:{client}")).arg(now_us).arg(per_minute);
+            if let Some(answer) = shared.run::<Vec<i64>>(&invocation).await {
+                if let [status, remaining, reset_us, wait_us] = answer[..] {
+                    return AnonOutcome {
+                        per_minute,
+                        remaining: remaining.max(0) as u32,
+                        reset: ceil_secs(reset_us),
+                        retry_after: (status != 0).then(|| ceil_secs(wait_us).max(1)),
+                    };
+                }
+            }
+        }
+        self.check_anonymous(client, per_minute, now_us)
+    }
+
     /// Whether the quota of `key_id` for `day` still needs its starting count (the day's
     /// calls already written, or counted before this process saw the key today).
     pub fn needs_day_count(&self, key_id: &str, day: Day) -> bool {
@@ -284,7 +428,7 @@ pub async fn fair_use<S: AuthState + Clone + 'static>(State(state): State<S>, mu
     let client = client_addr_of(req.extensions());
     let per_minute = state.config().keys.anon_rate_per_minute;
     if !has_key && !has_session {
-        let outcome = state.limiter().check_anonymous(&client, per_minute, now_us());
+        let outcome = state.limiter().check_anonymous_anywhere(&client, per_minute, now_us()).await;
         let mut res = match outcome.retry_after {
             Some(wait) => rate_limited(wait, "Too many requests without an API key from your address."),
             None => next.run(req).await,
@@ -301,7 +445,7 @@ pub async fn fair_use<S: AuthState + Clone + 'static>(State(state): State<S>, mu
             res.headers_mut().insert(HeaderName::from_static("tapeline-key-expires"), value);
         }
     } else if has_key && res.status() == StatusCode::UNAUTHORIZED {
-        let outcome = state.limiter().check_anonymous(&client, per_minute, now_us());
+        let outcome = state.limiter().check_anonymous_anywhere(&client, per_minute, now_us()).await;
         if let Some(wait) = outcome.retry_after {
             res = rate_limited(wait, "Too many failed attempts to authenticate from your address.");
         }

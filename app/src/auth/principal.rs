@@ -81,8 +81,9 @@ impl<S: AuthState> FromRequestParts<S> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let value = value.to_str().map_err(|_| malformed())?;
-            let (id, secret) = parse_authorization(value)?;
+            // A header that is no token at all is an invalid key too, counted as one.
+            let parsed = value.to_str().map_err(|_| malformed()).and_then(parse_authorization);
+            let (id, secret) = parsed.inspect_err(|_| keys::count_invalid())?;
             let mut headers = None;
             let result = keys::authenticate(state, &id, &secret, &mut headers).await;
             if let (Some(headers), Some(slot)) = (headers, parts.extensions.get::<KeyHeadersSlot>()) {

@@ -5,6 +5,7 @@
 use super::config::Config;
 use super::cookie;
 use super::db::Db;
+use super::shared::Shared;
 use super::error::{problem_headers, problem_response, Error, Result};
 use crate::error::{ErrorCode, Problem};
 use axum::extract::{ConnectInfo, Request, State};
@@ -77,13 +78,18 @@ pub async fn refuse_large_bodies(req: Request, next: Next) -> Response {
     }
 }
 
-/// `GET /healthz`: 200 when the database answers, 503 (problem+json) when it does not.
-pub async fn healthz(State(db): State<Db>) -> Response {
-    if db.ping().await {
-        (StatusCode::OK, Json(serde_json::json!({ "status": "ok", "database": "ok" }))).into_response()
-    } else {
-        Error::new(ErrorCode::ServiceUnavailable, "The database is not reachable.").into_response()
+/// `GET /healthz`: 200 when the database answers, 503 (problem+json) when it does not; with
+/// Redis configured, `"redis": "ok"` or `"unreachable"` (still 200).
+pub async fn healthz(State(db): State<Db>, State(shared): State<Option<Shared>>) -> Response {
+    if !db.ping().await {
+        return Error::new(ErrorCode::ServiceUnavailable, "The database is not reachable.").into_response();
     }
+    // Redis down is not a failure of this process: it serves on per-process limits.
+    let mut body = serde_json::json!({ "status": "ok", "database": "ok" });
+    if let Some(shared) = shared {
+        body["redis"] = serde_json::json!(if shared.ping().await { "ok" } else { "unreachable" });
+    }
+    (StatusCode::OK, Json(body)).into_response()
 }
 
 /// Gives a server function's refusal the status its problem document carries.

@@ -1,5 +1,5 @@
 //! Server-only infrastructure, the bottom layer of the server side: storage, the error type,
-//! settings, password hashing, the log-in throttle, request extractors, paging and the HTTP
+//! settings, password hashing, the log-in throttle, the shared store (Redis), request extractors, paging and the HTTP
 //! guards every route shares.
 //!
 //! Layering: nothing here knows about accounts, keys or any other resource; `auth`, `state`
@@ -13,6 +13,7 @@ pub mod extract;
 pub mod http;
 pub mod paging;
 pub mod password;
+pub mod shared;
 pub mod throttle;
 
 pub use config::{Config, KeySettings};

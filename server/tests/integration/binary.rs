@@ -603,3 +603,94 @@ fn listening_ports(pid: u32) -> Vec<u16> {
     }
     sorted(ports)
 }
+
+#[test]
+fn a_bad_redis_url_stops_start_up_naming_it_without_showing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tapeline(dir.path())
+        .env("TAPELINE_REDIS_URL", "mysql://tape:hunter2secret@127.0.0.1/0")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("TAPELINE_REDIS_URL") && stderr.contains("not a Redis URL"), "{stderr}");
+    assert!(!stderr.contains("hunter2secret"), "the password never shows: {stderr}");
+}
+
+/// The operator's console on the command line: each command with its `--help`, each writing
+/// the owner's audit log and the operator log as the console does.
+#[test]
+fn operators_throttle_suspend_and_promote_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = create_user(dir.path(), &["--username", "ada", "--email", "ada@example.org", "--password-stdin"], "a long password");
+    assert!(ok.status.success());
+    let run = |args: &[&str]| tapeline(dir.path()).args(args).output().unwrap();
+    let out = run(&["keys", "create", "--username", "ada", "--name", "loud"]);
+    let token = text(&out.stdout).trim().to_owned();
+    let id = token[4..16].to_owned();
+
+    for help in [
+        &["admin", "top", "--help"][..],
+        &["admin", "keys", "limit", "--help"],
+        &["users", "suspend", "--help"],
+        &["users", "unsuspend", "--help"],
+        &["users", "role", "--help"],
+    ] {
+        let out = run(help);
+        assert!(out.status.success() && text(&out.stdout).contains("Usage:"), "{help:?}");
+    }
+    let server = Server::start(dir.path(), None);
+    let bearer = format!("Bearer {token}");
+    for _ in 0..3 {
+        assert_eq!(server.try_request("GET", "/api/v1/whoami", &[("Authorization", &bearer)], "").unwrap().0, 200);
+    }
+    // `admin top` counts calls not yet written by the server: they are read after its
+    // graceful stop here, the command being another process.
+    server.stop();
+    let out = run(&["admin", "top", "--days", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let top = text(&out.stdout);
+    let row = top.lines().find(|l| l.starts_with(&id)).unwrap_or_else(|| panic!("{top}"));
+    assert!(row.contains("ada") && row.split_whitespace().nth(3) == Some("3"), "{row}");
+
+    // Throttle the key: the server refuses past the new limit.
+    let out = run(&["admin", "keys", "limit", &id, "--rate", "1", "--quota", "default", "--reason", "too loud"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 a minute"), "{}", text(&out.stdout));
+    let out = run(&["admin", "keys", "limit", &id, "--rate", "-1", "--reason", "x"]);
+    assert!(!out.status.success());
+    let out = run(&["admin", "keys", "limit", &id, "--rate", "5"]);
+    assert_eq!(out.status.code(), Some(2), "--reason is required");
+    let server = Server::start(dir.path(), None);
+    assert_eq!(server.try_request("GET", "/api/v1/whoami", &[("Authorization", &bearer)], "").unwrap().0, 200);
+    let (status, _, body) = server.try_request("GET", "/api/v1/whoami", &[("Authorization", &bearer)], "").unwrap();
+    assert_eq!(status, 429, "{body}");
+
+    // Suspend: the key fails; unsuspend: it works again (after its minute).
+    let out = run(&["users", "suspend", "ada", "--reason", "scraping"]);
+    assert!(out.status.success() && text(&out.stdout).contains("suspended since"), "{}", text(&out.stderr));
+    let (status, _, body) = server.try_request("GET", "/api/v1/whoami", &[("Authorization", &bearer)], "").unwrap();
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("account_suspended"));
+    let out = run(&["users", "unsuspend", "ada", "--reason", "talked"]);
+    assert!(out.status.success() && text(&out.stdout).contains("active"));
+    let out = run(&["users", "role", "ada", "wizard"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown role is refused by the parser");
+    let out = run(&["users", "role", "ada", "support"]);
+    assert!(out.status.success() && text(&out.stdout).contains("role support"), "{}", text(&out.stdout));
+    server.stop();
+
+    // The owner's audit log holds every action, by the operator, with its reason.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let kinds: Vec<(String, String)> = rt.block_on(async {
+        use sqlx::Row;
+        let db = app::server::Db::connect(&tapeline_server::default_database_url(dir.path())).await.unwrap();
+        sqlx::query("SELECT kind, detail FROM audit_events ORDER BY id").fetch_all(&db.pool).await.unwrap()
+            .iter().map(|r| (r.get(0), r.get(1))).collect()
+    });
+    let staff: Vec<&(String, String)> = kinds.iter().filter(|(_, d)| d.contains("by operator")).collect();
+    let names: Vec<&str> = staff.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["key_limits_changed", "account_suspended", "account_unsuspended", "role_changed"], "{kinds:?}");
+    assert!(staff[0].1.ends_with("by operator: too loud"), "{:?}", staff[0]);
+}

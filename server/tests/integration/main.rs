@@ -22,5 +22,6 @@ mod render_hang;
 mod rotation;
 mod sets;
 mod sets_pages;
+mod shared_limits;
 mod storage;
 mod usage;

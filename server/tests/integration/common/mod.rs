@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+pub mod redis;
 use app::server::Config;
 use app::state::AppState;
 use axum::body::Body;
@@ -41,6 +42,8 @@ pub const HOST: &str = "tapeline.test";
 pub enum DbHandle {
     Sqlite(tempfile::TempDir),
     Postgres { admin_url: String, schema: String },
+    /// Another process over a database some other `TestApp` owns (and cleans up).
+    Borrowed,
 }
 
 impl Drop for DbHandle {
@@ -115,11 +118,29 @@ impl TestApp {
         TestApp { router: router(state.clone()), state, url, handle }
     }
 
+    /// Another Tapeline process over the same database, sharing its limits through Redis at
+    /// `redis_url` (the first process must have been made with [`TestApp::process`] too, or
+    /// it keeps its own limits).
+    pub async fn process(&self, config: Config, redis_url: &str) -> TestApp {
+        let state = tapeline_server::build_state(&tapeline_server::ServeSettings {
+            listen: ([127, 0, 0, 1], 3000).into(),
+            metrics_listen: None,
+            redis_url: Some(redis_url.to_owned()),
+            database_url: Some(self.url.clone()),
+            data_dir: "unused".into(),
+            config,
+        })
+        .await
+        .expect("state builds");
+        TestApp { router: router(state.clone()), state, url: self.url.clone(), handle: DbHandle::Borrowed }
+    }
+
     /// A fresh state (pool, secrets, throttle) over the same database: a restarted server.
     pub async fn state(url: &str, config: Config) -> AppState {
         tapeline_server::build_state(&tapeline_server::ServeSettings {
             listen: ([127, 0, 0, 1], 3000).into(),
             metrics_listen: None,
+            redis_url: None,
             database_url: Some(url.to_owned()),
             data_dir: "unused".into(),
             config,

@@ -1,0 +1,121 @@
+//! State shared by several Tapeline processes at request speed: Redis (or a compatible server
+//! such as Valkey), when the operator gives `TAPELINE_REDIS_URL`.
+//!
+//! Every use is one Lua script, so one round trip, atomic across processes. When Redis does
+//! not answer (within [`RESPONSE_TIMEOUT`]) the callers fall back to their per-process state
+//! and keep serving; the first failure is logged once as a warning, the recovery once as
+//! information, `/healthz` and the metrics say which state it is in, and the connection
+//! manager reconnects by itself.
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one request waits for Redis before falling back to per-process limits.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long one connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// While Redis does not answer, requests do not wait for it: one call at most every this
+/// many milliseconds tries it again (`/healthz` always does).
+const RETRY_EVERY_MS: i64 = 1000;
+
+/// The shared store: a reconnecting connection to Redis, and whether it answered last time.
+#[derive(Clone)]
+pub struct Shared {
+    connection: ConnectionManager,
+    up: Arc<AtomicBool>,
+    /// While down: when (Unix ms) a request may try Redis again.
+    retry_at: Arc<AtomicI64>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the URL: it may hold a password.
+        f.debug_struct("Shared").field("up", &self.is_up()).finish()
+    }
+}
+
+/// The metric that says whether Redis answers (1) or not (0).
+pub const REDIS_UP_METRIC: &str = "tapeline_redis_up";
+
+impl Shared {
+    /// Prepares the connection to `url` without waiting for Redis: a process starts (on
+    /// per-process limits) even while Redis is down. A URL that is not one is an error.
+    pub fn connect(url: &str) -> Result<Shared, String> {
+        // The error is not shown: it could repeat the URL, password included.
+        let client = redis::Client::open(url)
+            .map_err(|_| "not a Redis URL (expected redis://[[user]:password@]host[:port][/db])".to_owned())?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(2));
+        let connection =
+            ConnectionManager::new_lazy_with_config(client, config).map_err(|e| format!("cannot use Redis: {e}"))?;
+        Ok(Shared { connection, up: Arc::new(AtomicBool::new(true)), retry_at: Arc::new(AtomicI64::new(0)) })
+    }
+
+    /// Whether Redis answered the last call.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+    }
+
+    /// Runs `invocation`; `None` when Redis did not answer (already logged, once) — or, while
+    /// it is down, without asking it, except for one call a second.
+    pub async fn run<T: redis::FromRedisValue>(&self, invocation: &redis::ScriptInvocation<'_>) -> Option<T> {
+        if !self.is_up() {
+            let now = now_ms();
+            let at = self.retry_at.load(Ordering::Relaxed);
+            if now < at || self.retry_at.compare_exchange(at, now + RETRY_EVERY_MS, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+                return None;
+            }
+        }
+        let mut connection = self.connection.clone();
+        let answer = tokio::time::timeout(RESPONSE_TIMEOUT * 2, invocation.invoke_async::<T>(&mut connection)).await;
+        match answer {
+            Ok(Ok(value)) => {
+                self.mark(true, None);
+                Some(value)
+            }
+            Ok(Err(e)) => {
+                self.mark(false, Some(e.to_string()));
+                None
+            }
+            Err(_) => {
+                self.mark(false, Some("no answer in time".to_owned()));
+                None
+            }
+        }
+    }
+
+    /// A PING, for `/healthz`: whether Redis answers now.
+    pub async fn ping(&self) -> bool {
+        let mut connection = self.connection.clone();
+        let answer = tokio::time::timeout(RESPONSE_TIMEOUT * 2, redis::cmd("PING").query_async::<String>(&mut connection)).await;
+        let ok = matches!(answer, Ok(Ok(_)));
+        self.mark(ok, (!ok).then(|| "no answer to PING".to_owned()));
+        ok
+    }
+
+    fn mark(&self, up: bool, why: Option<String>) {
+        if !up {
+            self.retry_at.store(now_ms() + RETRY_EVERY_MS, Ordering::Relaxed);
+        }
+        let was = self.up.swap(up, Ordering::Relaxed);
+        if was != up {
+            metrics::gauge!(REDIS_UP_METRIC).set(if up { 1.0 } else { 0.0 });
+            match up {
+                true => tracing::info!("Redis answers again: limits are shared across processes again"),
+                false => tracing::warn!(
+                    error = why.as_deref().unwrap_or(""),
+                    "Redis does not answer: each process enforces the limits on its own until it does"
+                ),
+            }
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
