@@ -39,6 +39,9 @@ fi
 command -v npm >/dev/null || APT_PKGS+=(nodejs npm)
 # psql: the test command checks PostgreSQL with it.
 command -v psql >/dev/null || APT_PKGS+=(postgresql-client)
+# nginx and Redis: the cluster tests (server/tests/cluster.rs) start their own, on free ports
+# with their own configuration; this script neither uses nor starts the system services.
+APT_PKGS+=(nginx redis-server)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

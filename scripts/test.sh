@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (first run only) and runs every test:
-#   1. Rust unit and integration tests, each integration test on SQLite and on PostgreSQL;
+#   1. Rust unit and integration tests, each integration test on SQLite and on PostgreSQL,
+#      and the cluster tests (real processes behind nginx, with Redis: docs/deploy.md);
 #   2. the Playwright suite in Debian's Chromium against the real server.
 # The server and its WebAssembly bundle are built once (debug) and shared by both.
 #
@@ -30,9 +31,11 @@ fi
 log "building the server and the WebAssembly front end (debug)"
 leptos build
 
-log "Rust unit and integration tests (SQLite and PostgreSQL)"
+log "Rust unit and integration tests (SQLite and PostgreSQL; the cluster with nginx and Redis)"
 # In parallel, with the default thread count (see README, "Tests", for the render hang that
-# once required one test at a time, and its cause).
+# once required one test at a time, and its cause). This also runs server/tests/cluster.rs,
+# once: cargo runs one test binary at a time, and the cluster tests take a lock so that they
+# run one at a time too (each starts two or three servers, nginx and Redis of its own).
 cargo test -p app -p server --features app/ssr
 
 log "Playwright end-to-end tests (Chromium)"

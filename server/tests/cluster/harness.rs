@@ -1,0 +1,388 @@
+//! The real parts of a multi-process deployment, started by the test on free ports and
+//! stopped when the test ends, passes or panics: a `redis-server` of its own (the
+//! integration tests' `common::redis`), a fresh
+//! PostgreSQL schema, N `tapeline serve` processes sharing both, and nginx in front of them
+//! with the configuration documented in `docs/deploy.md` (the test reads it from there).
+//!
+//! Every child is owned by a guard whose `Drop` stops it; cluster tests run one at a time
+//! (a process-wide lock), so their processes never compete with each other.
+
+use crate::common;
+use crate::common::redis::RedisServer;
+use crate::http::Target;
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The password of every account the tests make.
+pub const PASSWORD: &str = "a long password";
+
+/// Fair-use limits out of the way, for the tests that are not about them (tests of the
+/// limits pass their own, which come later on the command line and win).
+const ROOMY_LIMITS: [(&str, &str); 3] =
+    [("TAPELINE_KEY_RATE_LIMIT", "100000"), ("TAPELINE_KEY_DAILY_QUOTA", "1000000"), ("TAPELINE_ANON_RATE_LIMIT", "100000")];
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Sends `signal` (`TERM`, `QUIT`, …) to a child.
+fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    assert!(status.success(), "kill -{signal} {}", child.id());
+}
+
+/// Waits at most `limit` for a child to exit.
+fn wait_for_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The last lines of a log file, for a failing test's message.
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// One `tapeline serve` process.
+pub struct Node {
+    child: Child,
+    pub target: Target,
+    log: PathBuf,
+    index: usize,
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Node {
+    fn spawn(index: usize, port: u16, dir: &Path, env: &[(String, String)], origin: &str) -> Node {
+        let data_dir = dir.join(format!("process{index}"));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let log = data_dir.join("tapeline.log");
+        let child = tapeline(env)
+            .env("TAPELINE_DATA_DIR", &data_dir)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let target = Target { name: format!("process {index}"), port, origin: origin.to_owned() };
+        Node { child, target, log, index, dir: dir.to_owned(), env: env.to_owned() }
+    }
+
+    /// Stops it gracefully and starts it again on its port (an upgrade, as systemd does it).
+    pub fn restart(&mut self) {
+        self.stop();
+        let mut new = Node::spawn(self.index, self.target.port, &self.dir, &self.env, &self.target.origin);
+        new.wait_ready();
+        *self = new;
+    }
+
+    /// Waits until `/healthz` answers 200.
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(res) = self.target.try_send("GET", "/healthz", crate::http::Auth::None, None, "") {
+                if res.status == 200 {
+                    return;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{} exited with {status} before it was ready:\n{}", self.target.name, tail(&self.log));
+            }
+            assert!(Instant::now() < deadline, "{} did not become ready in 60 s:\n{}", self.target.name, tail(&self.log));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops it as a service manager does (SIGTERM) and checks that it exits cleanly: the
+    /// requests in flight finish and the usage counted in memory is written.
+    pub fn stop(&mut self) {
+        signal(&self.child, "TERM");
+        let exit = wait_for_exit(&mut self.child, Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("{} did not stop within 30 s of SIGTERM", self.target.name));
+        assert!(exit.success(), "{}: graceful shutdown exits 0, got {exit}:\n{}", self.target.name, tail(&self.log));
+    }
+
+    /// What it has logged so far (at `warn` and above).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `kill -9`: no chance to finish anything.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if std::thread::panicking() && self.child.try_wait().ok().flatten().is_none() {
+            eprintln!("--- {} log (last lines) ---\n{}", self.target.name, tail(&self.log));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `tapeline` command with the cluster's settings and nothing from the caller's environment.
+fn tapeline(env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tapeline"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TAPELINE_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("TAPELINE_LOG", "warn").envs(env.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+/// The nginx configuration documented in `docs/deploy.md` (its ```nginx block), with the
+/// documented listening port and upstream processes replaced by the test's; the processes
+/// listening on `down` are marked `down` (drained), as the documented upgrade does.
+pub fn documented_nginx_config(listen: u16, upstreams: &[u16], down: &[u16]) -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/deploy.md")).unwrap();
+    let start = doc.find("```nginx\n").expect("docs/deploy.md has an ```nginx block") + "```nginx\n".len();
+    let block = &doc[start..start + doc[start..].find("```").unwrap()];
+    assert_eq!(block.matches("listen 80;").count(), 1, "the documented block listens on port 80, once");
+    let mut out = String::new();
+    let mut documented = 0;
+    for line in block.lines() {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("server 127.0.0.1:300") {
+            // `server 127.0.0.1:3001 …;`: the n-th documented process becomes the test's n-th.
+            let n: usize = rest[..1].parse().unwrap();
+            assert_eq!(n, documented + 1, "documented upstreams are 3001, 3002, … in order");
+            documented += 1;
+            if let Some(port) = upstreams.get(n - 1) {
+                let line = line.replacen(&format!("127.0.0.1:300{n}"), &format!("127.0.0.1:{port}"), 1);
+                let line = if down.contains(port) { format!("{} down;", line.trim_end().trim_end_matches(';')) } else { line };
+                out.push_str(&line);
+                out.push('\n');
+            }
+            continue;
+        }
+        out.push_str(&line.replace("listen 80;", &format!("listen 127.0.0.1:{listen};")));
+        out.push('\n');
+    }
+    assert!(documented >= upstreams.len(), "the documented block lists {documented} processes; the test runs {}", upstreams.len());
+    out
+}
+
+/// nginx, run by the test in the foreground with its own prefix directory: the documented
+/// server configuration inside a minimal main configuration (what Debian's
+/// /etc/nginx/nginx.conf provides in production), every path inside the test's directory.
+pub struct Nginx {
+    child: Child,
+    pub target: Target,
+    dir: PathBuf,
+    upstreams: Vec<u16>,
+}
+
+impl Nginx {
+    fn start(dir: &Path, port: u16, upstreams: &[u16], origin: &str) -> Nginx {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = dir.join("nginx");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("tapeline.conf"), documented_nginx_config(port, upstreams, &[])).unwrap();
+        // As root, nginx would run its workers as `nobody`, who cannot enter the test's
+        // private directory; run them as the user that owns it.
+        let user = if std::fs::metadata(&dir).unwrap().uid() == 0 { "user root;\n" } else { "" };
+        let main = format!(
+            "{user}worker_processes 1;\npid nginx.pid;\nerror_log error.log info;\n\
+             events {{ worker_connections 512; }}\n\
+             http {{\n  access_log access.log;\n  client_body_temp_path client_body;\n  proxy_temp_path proxy;\n\
+             \x20 fastcgi_temp_path fastcgi;\n  uwsgi_temp_path uwsgi;\n  scgi_temp_path scgi;\n  include tapeline.conf;\n}}\n"
+        );
+        std::fs::write(dir.join("nginx.conf"), main).unwrap();
+        let child = Command::new(nginx_binary())
+            .arg("-p")
+            .arg(&dir)
+            .args(["-c", "nginx.conf", "-e", "error.log", "-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+            .spawn()
+            .expect("nginx (Debian package nginx; scripts/setup.sh installs it)");
+        let target = Target { name: "nginx".into(), port, origin: origin.to_owned() };
+        let mut nginx = Nginx { child, target, dir, upstreams: upstreams.to_owned() };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(res) = nginx.target.try_send("GET", "/healthz", crate::http::Auth::None, None, "") {
+                if res.status == 200 {
+                    return nginx;
+                }
+            }
+            if let Ok(Some(status)) = nginx.child.try_wait() {
+                panic!("nginx exited with {status}:\n{}\n{}", tail(&nginx.dir.join("stderr.log")), tail(&nginx.dir.join("error.log")));
+            }
+            assert!(Instant::now() < deadline, "nginx did not answer in 20 s:\n{}", tail(&nginx.dir.join("error.log")));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Nginx {
+    /// Rewrites the configuration with the processes on `down` drained, and reloads it as
+    /// `systemctl reload nginx` does (SIGHUP); returns once the new workers have started
+    /// (the old ones finish the requests they hold, then exit).
+    pub fn reload(&self, down: &[u16]) {
+        std::fs::write(self.dir.join("tapeline.conf"), documented_nginx_config(self.target.port, &self.upstreams, down)).unwrap();
+        let started = || std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default().matches("start worker process").count();
+        let before = started();
+        signal(&self.child, "HUP");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while started() == before {
+            assert!(Instant::now() < deadline, "nginx did not reload in 10 s:\n{}", tail(&self.dir.join("error.log")));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- nginx error log (last lines) ---\n{}", tail(&self.dir.join("error.log")));
+        }
+        // SIGTERM: the master stops its workers (a SIGKILLed master would leave them behind,
+        // still listening).
+        signal(&self.child, "TERM");
+        if wait_for_exit(&mut self.child, Duration::from_secs(10)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Debian installs nginx in /usr/sbin, which is not on every user's PATH.
+fn nginx_binary() -> PathBuf {
+    let sbin = PathBuf::from("/usr/sbin/nginx");
+    if sbin.exists() { sbin } else { PathBuf::from("nginx") }
+}
+
+/// One test's deployment. Fields drop in order: nginx, the processes, Redis, the database
+/// (its schema dropped), then the directory, then the lock that lets the next test start.
+pub struct Cluster {
+    pub nginx: Nginx,
+    pub nodes: Vec<Node>,
+    pub redis: RedisServer,
+    pub db: common::TestApp,
+    pub rt: tokio::runtime::Runtime,
+    env: Vec<(String, String)>,
+    dir: tempfile::TempDir,
+    _one_at_a_time: MutexGuard<'static, ()>,
+}
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+impl Cluster {
+    /// `processes` Tapeline processes, with `env` added to the shared settings; `None` when
+    /// PostgreSQL is unreachable and `TAPELINE_SKIP_POSTGRES=1` (outside CI).
+    pub fn start(processes: usize, env: &[(&str, &str)]) -> Option<Cluster> {
+        let lock = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let db = rt.block_on(common::TestApp::postgres())?;
+        let dir = tempfile::tempdir().unwrap();
+        let redis = RedisServer::start();
+        let nginx_port = free_port();
+        let public_url = format!("http://127.0.0.1:{nginx_port}");
+        // The settings every process shares (docs/deploy.md, "Settings every process shares").
+        let mut shared: Vec<(String, String)> = vec![
+            ("TAPELINE_DATABASE_URL".into(), db.url.clone()),
+            ("TAPELINE_REDIS_URL".into(), redis.url()),
+            ("TAPELINE_PUBLIC_URL".into(), public_url.clone()),
+        ];
+        shared.extend(ROOMY_LIMITS.iter().chain(env).map(|(k, v)| (k.to_string(), v.to_string())));
+        let mut nodes: Vec<Node> =
+            (1..=processes).map(|i| Node::spawn(i, free_port(), dir.path(), &shared, &public_url)).collect();
+        for node in &mut nodes {
+            node.wait_ready();
+        }
+        let ports: Vec<u16> = nodes.iter().map(|n| n.target.port).collect();
+        let nginx = Nginx::start(dir.path(), nginx_port, &ports, &public_url);
+        Some(Cluster { nginx, nodes, redis, db, rt, env: shared, dir, _one_at_a_time: lock })
+    }
+
+    /// Process `i` (from 0), addressed directly.
+    pub fn node(&self, i: usize) -> &Target {
+        &self.nodes[i].target
+    }
+
+    /// nginx, in front of every process.
+    pub fn nginx(&self) -> &Target {
+        &self.nginx.target
+    }
+
+    /// Every process, then nginx.
+    pub fn targets(&self) -> Vec<Target> {
+        self.nodes.iter().map(|n| n.target.clone()).chain([self.nginx.target.clone()]).collect()
+    }
+
+    /// Runs `tapeline ARGS` (the operator's command line) on the cluster's database, with
+    /// `stdin`; returns stdout, asserting success.
+    pub fn command(&self, args: &[&str], stdin: &str) -> String {
+        let mut child = tapeline(&self.env)
+            .env("TAPELINE_DATA_DIR", self.dir.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        assert!(out.status.success(), "tapeline {args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// Signs `username` up through `target` and returns the session token.
+    pub fn sign_up(&self, target: &Target, username: &str) -> String {
+        let email = format!("{username}@example.org");
+        let res = target.server_fn("signup", &[("username", username), ("email", &email), ("password", PASSWORD)], None);
+        assert_eq!(res.status, 200, "sign-up on {}: {}", target.name, res.body);
+        res.session_token().expect("sign-up sets the session cookie")
+    }
+
+    /// An account with `role` made with `tapeline users create`, signed in through `target`.
+    pub fn staff(&self, target: &Target, username: &str, role: &str) -> String {
+        let email = format!("{username}@example.org");
+        self.command(
+            &["users", "create", "--username", username, "--email", &email, "--role", role, "--password-stdin"],
+            &format!("{PASSWORD}\n"),
+        );
+        let res = target.server_fn("login", &[("username", username), ("password", PASSWORD)], None);
+        assert_eq!(res.status, 200, "log-in on {}: {}", target.name, res.body);
+        res.session_token().expect("log-in sets the session cookie")
+    }
+
+    /// Creates an API key of `level` through `target` with a session; returns (id, token).
+    pub fn create_key(&self, target: &Target, session: &str, name: &str, level: u8) -> (String, String) {
+        let body = serde_json::json!({ "name": name, "level": level });
+        let res = target.api("POST", "/api/v1/apikeys", crate::http::Auth::Session(session), Some(body));
+        assert_eq!(res.status, 201, "key creation on {}: {}", target.name, res.body);
+        let body = res.json();
+        (body["id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned())
+    }
+
+    /// One number from the database (a query answering one BIGINT).
+    pub fn query_i64(&self, sql: &str, bind: &str) -> i64 {
+        use sqlx::Row as _;
+        self.rt.block_on(async {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(bind).fetch_one(&self.db.state.db.pool).await.unwrap().get(0)
+        })
+    }
+}
