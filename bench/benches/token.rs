@@ -3,8 +3,8 @@
 //! under the pepper, constant-time compare). For scale, the argon2id password check that
 //! a browser log-in pays — and that a key check must never pay.
 
-use app::apikeys::token;
-use app::server::auth::parse_authorization;
+use app::auth::token;
+use app::auth::principal::parse_authorization;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 

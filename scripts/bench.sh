@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs Tapeline's benchmarks (criterion, in the optimised bench profile) and prints their
+# figures; the README's tables come from this command. Not part of the tests: timings on a
+# shared 2-core machine are noisy, so each benchmark compares against a baseline measured in
+# the same run (for example key limits on versus off) rather than against a fixed number.
+#
+#   bash scripts/bench.sh            # every benchmark
+#   bash scripts/bench.sh limits     # one file of bench/benches/
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+if [ $# -gt 0 ]; then
+  cargo bench -p tapeline-bench --bench "$1"
+else
+  cargo bench -p tapeline-bench
+fi
