@@ -196,6 +196,26 @@ pub struct ServeArgs {
     /// limits in memory).
     #[arg(long, env = "TAPELINE_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+
+    /// Reverse proxies in front of Tapeline whose `X-Forwarded-For` is believed, as a
+    /// comma-separated list of addresses or ranges (e.g. `127.0.0.1,10.0.0.0/8`). A request
+    /// from one of them is limited and throttled by the client address the proxies report.
+    /// Default: none (the connection's own address).
+    #[arg(long, env = "TAPELINE_TRUSTED_PROXIES", value_parser = parse_proxies)]
+    pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
+}
+
+/// `127.0.0.1,10.0.0.0/8`: addresses (one host each) or ranges.
+fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("'{item}' is neither an address nor a range like 10.0.0.0/8"))
+        })
+        .collect()
 }
 
 #[derive(Debug, Subcommand)]
@@ -331,13 +351,21 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         },
     };
     let redis_url = args.redis_url.or_else(|| std::env::var("TAPELINE_REDIS_URL").ok());
+    let trusted_proxies = match args.trusted_proxies {
+        Some(list) => list,
+        // Without `serve`, clap has not read the variable.
+        None => match std::env::var("TAPELINE_TRUSTED_PROXIES") {
+            Ok(text) => parse_proxies(&text).map_err(|e| anyhow::anyhow!("TAPELINE_TRUSTED_PROXIES: {e}"))?,
+            Err(_) => Vec::new(),
+        },
+    };
     crate::serve(ServeSettings {
         listen,
         metrics_listen,
         redis_url,
         database_url: global.database_url.clone(),
         data_dir: global.data_dir.clone(),
-        config: Config { public_url, ..global.config()? },
+        config: Config { public_url, trusted_proxies, ..global.config()? },
     })
     .await
 }

@@ -11,7 +11,7 @@ pub mod metrics;
 
 use anyhow::Context as _;
 use app::server::extract::BODY_LIMIT;
-use app::server::http::{api_not_found, healthz, refuse_cross_site, refuse_large_bodies, server_fn_problem_status};
+use app::server::http::{api_not_found, healthz, refuse_cross_site, refuse_large_bodies, resolve_client, server_fn_problem_status};
 use app::server::{db::redact_url, Config, Db};
 use app::state::AppState;
 use app::{shell, App};
@@ -114,8 +114,10 @@ pub fn router(state: AppState) -> Router {
             shell,
         ))
         .layer(axum::middleware::from_fn(server_fn_problem_status))
-        .layer(axum::middleware::from_fn_with_state(config, refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(config.clone(), refuse_cross_site))
         .layer(axum::middleware::from_fn(refuse_large_bodies))
+        // Before anything keys on the client's address (limits, throttles).
+        .layer(axum::middleware::from_fn_with_state(config, resolve_client))
         .layer(TraceLayer::new_for_http())
         // Outermost: counts every answer, including the refusals of the layers above.
         .layer(axum::middleware::from_fn(metrics::track_requests))

@@ -11,6 +11,9 @@ pub struct Config {
     /// is https, session cookies are `Secure`; its origin is accepted on state-changing
     /// requests besides the request's own `Host`.
     pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`TAPELINE_TRUSTED_PROXIES`):
+    /// a request from one of these takes its client's address from that header.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a browser session lives without being used.
     pub session_ttl: Duration,
     /// Failed logins allowed per account within the window.
@@ -74,6 +77,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             public_url: None,
+            trusted_proxies: Vec::new(),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             login_per_account: Limit { max_failures: 5, window: Duration::from_secs(15 * 60) },
             login_per_client: Limit { max_failures: 20, window: Duration::from_secs(15 * 60) },

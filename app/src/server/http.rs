@@ -16,7 +16,8 @@ use http::request::Parts;
 use http::{header, HeaderMap, Method, StatusCode};
 use leptos::prelude::use_context;
 use std::future::Future;
-use std::net::SocketAddr;
+use ipnet::IpNet;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// Path prefix of the browser's server functions.
@@ -144,18 +145,59 @@ pub async fn ui<T>(body: impl Future<Output = Result<T>>) -> std::result::Result
     })
 }
 
-/// The client's address, as the throttle's key. Behind a reverse proxy every client shares
-/// the proxy's address: the per-account limit still applies.
+/// The client's address, as the throttles' and the anonymous limit's key: the connection's
+/// address, or — when that is a trusted proxy — the address the proxies say the request came
+/// from (see [`resolve_client`]).
 pub fn client_addr(parts: &Parts) -> String {
     client_addr_of(&parts.extensions)
 }
 
 /// The client's address from a request's extensions (see [`client_addr`]).
 pub fn client_addr_of(extensions: &http::Extensions) -> String {
+    if let Some(ClientIp(ip)) = extensions.get::<ClientIp>() {
+        return ip.to_string();
+    }
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The client's address as [`resolve_client`] found it behind trusted proxies.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+/// The address a request comes from: `peer`, unless `peer` is a trusted proxy — then the
+/// right-most address of `X-Forwarded-For` that is not a trusted proxy (each proxy appends
+/// the address it saw, so addresses left of the first untrusted one may be made up by the
+/// client and are ignored). `None`: keep the peer.
+pub fn forwarded_client(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNet]) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return None;
+    }
+    let mut last = None;
+    for hop in forwarded_for?.rsplit(',') {
+        let ip: IpAddr = hop.trim().parse().ok()?;
+        if !is_trusted(&ip) {
+            return Some(ip);
+        }
+        last = Some(ip);
+    }
+    // Every hop a trusted proxy: the left-most is as close to the client as anyone knows.
+    last
+}
+
+/// Sets [`ClientIp`] on requests that come through a trusted proxy (`TAPELINE_TRUSTED_PROXIES`).
+pub async fn resolve_client(State(config): State<Arc<Config>>, mut req: Request, next: Next) -> Response {
+    if !config.trusted_proxies.is_empty() {
+        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        if let Some(ip) = peer.and_then(|peer| forwarded_client(peer, forwarded, &config.trusted_proxies)) {
+            req.extensions_mut().insert(ClientIp(ip));
+        }
+    }
+    next.run(req).await
 }
 
 /// The client's address (see [`client_addr`]), as a handler argument.
@@ -172,6 +214,24 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_right_most_untrusted_hop_behind_a_trusted_proxy() {
+        let trusted: Vec<IpNet> = vec!["127.0.0.1/32".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let local = ip("127.0.0.1");
+        // nginx appended the client it saw; what the client wrote before that is ignored.
+        assert_eq!(forwarded_client(local, Some("6.6.6.6, 203.0.113.7"), &trusted), Some(ip("203.0.113.7")));
+        // Two trusted proxies in a row.
+        assert_eq!(forwarded_client(local, Some("203.0.113.7, 10.1.2.3"), &trusted), Some(ip("203.0.113.7")));
+        assert_eq!(forwarded_client(local, Some("2001:db8::1"), &trusted), Some(ip("2001:db8::1")));
+        // Not through a trusted proxy: the header is the client's own word, ignored.
+        assert_eq!(forwarded_client(ip("198.51.100.1"), Some("203.0.113.7"), &trusted), None);
+        // No header, or garbage: keep the peer.
+        assert_eq!(forwarded_client(local, None, &trusted), None);
+        assert_eq!(forwarded_client(local, Some("not an address"), &trusted), None);
+        assert_eq!(forwarded_client(local, Some("10.9.9.9"), &trusted), Some(ip("10.9.9.9")));
+    }
     use http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -365,6 +365,7 @@ fn bad_fair_use_limits_stop_start_up_naming_the_setting() {
         ("TAPELINE_KEY_DAILY_QUOTA", "2000000000", "--key-daily-quota"),
         ("TAPELINE_ANON_RATE_LIMIT", "-1", "--anon-rate-limit"),
         ("TAPELINE_KEY_LIMITS", "yes", "--key-limits"),
+        ("TAPELINE_TRUSTED_PROXIES", "10.0.0.0/99", "--trusted-proxies"),
     ] {
         let out = tapeline(dir.path()).env(variable, value).args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{variable}={value}: {}", text(&out.stderr));

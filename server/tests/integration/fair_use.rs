@@ -12,6 +12,7 @@ backend_tests!(
     a_key_is_limited_per_minute_with_standard_headers,
     a_key_is_limited_per_day_and_a_restart_does_not_reset_the_quota,
     anonymous_calls_are_limited_per_address,
+    behind_a_trusted_proxy_each_client_is_limited_by_its_own_address,
 );
 
 /// The app of `app`'s database, restarted with these limits.
@@ -137,4 +138,35 @@ async fn anonymous_calls_are_limited_per_address(app: TestApp) {
     let res = app.api("GET", "/api/v1/whoami", Auth::Basic(&key.id, "wrongwrongwrongwrongwrongwrong12"), None).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.text());
 
+}
+
+/// An anonymous call from `peer`, with `X-Forwarded-For: forwarded` when given.
+async fn anonymous_from(app: &TestApp, peer: &str, forwarded: Option<&str>) -> StatusCode {
+    let mut req = http::Request::get("/api/v1/measurements").header(http::header::HOST, "127.0.0.1");
+    if let Some(f) = forwarded {
+        req = req.header("x-forwarded-for", f);
+    }
+    let mut req = req.body(axum::body::Body::empty()).unwrap();
+    let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    app.send(req).await.status
+}
+
+async fn behind_a_trusted_proxy_each_client_is_limited_by_its_own_address(app: TestApp) {
+    let mut config = common::test_config();
+    config.keys.anon_rate_per_minute = 2;
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    let state = TestApp::state(&app.url, config).await;
+    let app = TestApp { router: tapeline_server::router(state.clone()), state, url: app.url, handle: app.handle };
+    // Through the proxy: each client its own allowance, whatever it wrote before the proxy's hop.
+    for _ in 0..2 {
+        assert_eq!(anonymous_from(&app, "127.0.0.1", Some("6.6.6.6, 203.0.113.1")).await, StatusCode::OK);
+    }
+    assert_eq!(anonymous_from(&app, "127.0.0.1", Some("7.7.7.7, 203.0.113.1")).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(anonymous_from(&app, "127.0.0.1", Some("203.0.113.2")).await, StatusCode::OK, "another client");
+    // Not through a trusted proxy: X-Forwarded-For is ignored, the connection's address counts.
+    for spoofed in ["203.0.113.10", "203.0.113.11"] {
+        assert_eq!(anonymous_from(&app, "198.51.100.9", Some(spoofed)).await, StatusCode::OK);
+    }
+    assert_eq!(anonymous_from(&app, "198.51.100.9", Some("203.0.113.12")).await, StatusCode::TOO_MANY_REQUESTS);
 }
