@@ -39,4 +39,6 @@ log "Rust unit and integration tests (SQLite and PostgreSQL; the cluster with ng
 cargo test -p app -p server --features app/ssr
 
 log "Playwright end-to-end tests (Chromium)"
-(cd end2end && npx playwright test)
+# The binary and the site from the target directory in use (CARGO_TARGET_DIR may point
+# outside the checkout, to share one build between checkouts).
+(cd end2end && TAPELINE_BIN="$CARGO_TARGET_DIR/debug/tapeline" LEPTOS_SITE_ROOT="$CARGO_TARGET_DIR/site" npx playwright test)
