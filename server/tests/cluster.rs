@@ -451,3 +451,116 @@ fn without_redis_tapeline_keeps_answering_and_recovers_when_it_is_back() {
     assert_eq!(res.status, 200, "{}", res.body);
     assert_eq!(round_robin(&cluster.targets(), &fresh, 6), vec![200, 200, 200, 429, 429, 429]);
 }
+
+// --- PostgreSQL restarted: on a server of the test's own, never the shared one ------------
+
+/// How long one answer may take while PostgreSQL is down. A request waits at most 5 s for a
+/// connection (the pool's acquire timeout, app/src/server/db.rs), then is answered 503.
+const ANSWER_WHILE_DOWN: Duration = Duration::from_secs(15);
+
+/// How long after PostgreSQL accepts connections again each call must be answered 200.
+const RECOVERY: Duration = Duration::from_secs(15);
+
+/// The calls made while PostgreSQL is down and after: a key's `whoami`, a session's list of
+/// sets, and the health check.
+const OUTAGE_CALLS: [&str; 3] = ["GET /api/v1/whoami (key)", "GET /api/v1/sets (session)", "GET /healthz"];
+
+fn outage_call(target: &Target, call: &str, token: &str, session: &str) -> std::io::Result<http::Response> {
+    match call {
+        "GET /api/v1/whoami (key)" => target.try_send("GET", "/api/v1/whoami", Auth::Bearer(token), None, ""),
+        "GET /api/v1/sets (session)" => target.try_send("GET", "/api/v1/sets", Auth::Session(session), None, ""),
+        "GET /healthz" => target.try_send("GET", "/healthz", Auth::None, None, ""),
+        other => unreachable!("{other}"),
+    }
+}
+
+/// Every call on every target at once (a thread each): (target, call, answer, time taken).
+fn all_at_once(targets: &[Target], token: &str, session: &str) -> Vec<(String, &'static str, std::io::Result<http::Response>, Duration)> {
+    std::thread::scope(|scope| {
+        let calls: Vec<_> = targets
+            .iter()
+            .flat_map(|target| OUTAGE_CALLS.iter().map(move |call| (target, *call)))
+            .map(|(target, call)| {
+                scope.spawn(move || {
+                    let start = Instant::now();
+                    let res = outage_call(target, call, token, session);
+                    (target.name.clone(), call, res, start.elapsed())
+                })
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    })
+}
+
+/// PostgreSQL stopped (`pg_ctl stop -m fast`) and started again under two processes and
+/// nginx: while it is down every call, directly and through nginx, is answered 503
+/// `service_unavailable` (problem+json) within `ANSWER_WHILE_DOWN`; once it is back every
+/// call succeeds within `RECOVERY`, from the same processes. The times are printed.
+#[test]
+fn while_postgresql_is_down_calls_are_answered_503_in_bounded_time_and_succeed_once_it_is_back() {
+    let Some(mut cluster) = Cluster::start_on_own_postgres(2, &[]) else { return };
+    let session = cluster.sign_up(cluster.node(0), "ada");
+    let (_, token) = cluster.create_key(cluster.node(1), &session, "steady", 3);
+    let targets = cluster.targets();
+    for (target, call, res, _) in all_at_once(&targets, &token, &session) {
+        let res = res.unwrap();
+        assert_eq!(res.status, 200, "{call} on {target} before the outage: {}", res.body);
+    }
+    let pids: Vec<u32> = cluster.nodes.iter().map(|n| n.pid()).collect();
+
+    cluster.postgres().stop();
+    // Twice: first with the pools' connections just ended by the server, then with nothing
+    // listening on its port.
+    for round in ["just after the stop", "while it stays down"] {
+        for (target, call, res, took) in all_at_once(&targets, &token, &session) {
+            println!("PostgreSQL down ({round}): {call} on {target}: {:?} in {took:?}", res.as_ref().map(|r| r.status));
+            let res = res.unwrap_or_else(|e| panic!("{call} on {target} ({round}): no answer after {took:?}: {e}"));
+            assert!(took < ANSWER_WHILE_DOWN, "{call} on {target} ({round}) took {took:?}");
+            assert_eq!(
+                (res.status, res.header("content-type"), res.code().as_str()),
+                (503, Some("application/problem+json"), "service_unavailable"),
+                "{call} on {target} ({round}): {}",
+                res.body
+            );
+        }
+    }
+
+    cluster.postgres().resume();
+    let back = Instant::now();
+    std::thread::scope(|scope| {
+        let polls: Vec<_> = targets
+            .iter()
+            .flat_map(|target| OUTAGE_CALLS.iter().map(move |call| (target, *call)))
+            .map(|(target, call)| {
+                let (token, session) = (&token, &session);
+                scope.spawn(move || {
+                    let mut before = 0;
+                    loop {
+                        let res = outage_call(target, call, token, session).unwrap();
+                        if res.status == 200 {
+                            println!("PostgreSQL back: {call} on {} answered 200 after {:?} ({before} 503s first)", target.name, back.elapsed());
+                            return;
+                        }
+                        // Nothing but the documented 503 on the way back (nginx's own 502 page
+                        // was the answer when it took the processes out of its upstream).
+                        assert_eq!((res.status, res.code().as_str()), (503, "service_unavailable"), "{call} on {}: {}", target.name, res.body);
+                        before += 1;
+                        assert!(back.elapsed() < RECOVERY, "{call} on {} still answers 503 {:?} after PostgreSQL is back", target.name, back.elapsed());
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                })
+            })
+            .collect();
+        for poll in polls {
+            poll.join().unwrap();
+        }
+    });
+    // The same processes, never restarted, write again (directly and through nginx).
+    for (node, pid) in cluster.nodes.iter_mut().zip(pids) {
+        assert!(node.is_running() && node.pid() == pid, "{} was restarted or exited", node.target.name);
+    }
+    for (n, target) in targets.iter().enumerate() {
+        let id = create_set(target, &token, n).unwrap_or_else(|e| panic!("a write on {} after the outage: {e}", target.name));
+        assert_eq!(cluster.query_i64("SELECT COUNT(*) FROM measurement_sets WHERE CAST(id AS TEXT) = $1", id.trim_matches('"')), 1);
+    }
+}

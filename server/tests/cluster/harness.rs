@@ -122,6 +122,16 @@ impl Node {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// True while the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Its process id (a restart changes it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `kill -9`: no chance to finish anything.
     pub fn kill(&mut self) {
         self.child.kill().unwrap();
@@ -273,13 +283,128 @@ fn nginx_binary() -> PathBuf {
     if sbin.exists() { sbin } else { PathBuf::from("nginx") }
 }
 
+/// The PostgreSQL tests may be skipped only outside CI, with `TAPELINE_SKIP_POSTGRES=1`
+/// (as `common::TestApp::postgres` decides); otherwise a missing part fails the test.
+fn skip_postgres(why: &str) -> bool {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if !ci && std::env::var("TAPELINE_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
+        eprintln!("skipped (TAPELINE_SKIP_POSTGRES=1): {why}");
+        return true;
+    }
+    false
+}
+
+/// A PostgreSQL server of the test's own, for the tests that stop and start it: Debian's
+/// `initdb` and `pg_ctl` (`/usr/lib/postgresql/VERSION/bin`, the newest), run as the
+/// `postgres` user when the test runs as root (PostgreSQL refuses to run as root), with its
+/// data directory and socket in a temporary directory, listening on 127.0.0.1 on a free
+/// port, trust authentication, one database `tapeline`. Never the machine's shared server.
+/// Dropping it stops the server (`-m immediate`) and removes everything.
+pub struct Postgres {
+    bin: PathBuf,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    running: bool,
+}
+
+impl Postgres {
+    /// Creates the cluster and its database and starts the server; `None` when the server's
+    /// programs are missing and the PostgreSQL tests may be skipped.
+    pub fn start() -> Option<Postgres> {
+        let newest = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| Some(entry.ok()?.path().join("bin")))
+            .filter(|bin| bin.join("initdb").exists() && bin.join("pg_ctl").exists())
+            .max_by_key(|bin| bin.parent().and_then(|v| v.file_name()?.to_str()?.parse::<u32>().ok()));
+        let Some(bin) = newest else {
+            let why = "no PostgreSQL server programs in /usr/lib/postgresql/*/bin (Debian package postgresql)";
+            assert!(skip_postgres(why), "{why}");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        if running_as_root() {
+            // The server runs as `postgres`, which must own its directory (and reach it).
+            run(Command::new("chown").arg("postgres:postgres").arg(dir.path()));
+        }
+        let mut postgres = Postgres { bin, port: free_port(), dir, running: false };
+        let data = postgres.data();
+        run(postgres.as_owner("initdb").arg("-D").arg(&data).args(["--auth=trust", "--username=postgres", "--no-sync", "-E", "UTF8", "--locale=C"]));
+        postgres.resume();
+        run(postgres.as_owner("createdb").args(["-h", "127.0.0.1", "-p", &postgres.port.to_string(), "-U", "postgres", "tapeline"]));
+        Some(postgres)
+    }
+
+    /// The URL Tapeline is given.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/tapeline", self.port)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// One of the server's programs, run as its owner, in its directory.
+    fn as_owner(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        let mut cmd = if running_as_root() {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", "postgres", "--"]).arg(path);
+            cmd
+        } else {
+            Command::new(path)
+        };
+        cmd.current_dir(self.dir.path()).stdin(Stdio::null());
+        cmd
+    }
+
+    /// Starts the server (again, on the same port), and returns once it accepts connections.
+    pub fn resume(&mut self) {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.path().display());
+        let log = self.dir.path().join("postgres.log");
+        // Set first: a start that fails half-way may still leave a server for Drop to stop.
+        self.running = true;
+        run(self.as_owner("pg_ctl").arg("-D").arg(self.data()).arg("-l").arg(&log).args(["-w", "-t", "60", "-o", &options, "start"]));
+    }
+
+    /// Stops the server as an operator restarting it does (`pg_ctl stop -m fast`: open
+    /// connections are ended, the server shuts down cleanly); returns once it has stopped.
+    pub fn stop(&mut self) {
+        run(self.as_owner("pg_ctl").arg("-D").arg(self.data()).args(["-w", "-t", "60", "-m", "fast", "stop"]));
+        self.running = false;
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if self.running {
+            let _ = self.as_owner("pg_ctl").arg("-D").arg(self.data()).args(["-w", "-m", "immediate", "stop"]).output();
+        }
+    }
+}
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Runs a command to completion, asserting success (its output in the message otherwise).
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(out.status.success(), "{cmd:?} failed ({}):\n{}{}", out.status, text(&out.stdout), text(&out.stderr));
+}
+
 /// One test's deployment. Fields drop in order: nginx, the processes, Redis, the database
-/// (its schema dropped), then the directory, then the lock that lets the next test start.
+/// (its schema dropped), the test's own PostgreSQL server if it has one, then the directory,
+/// then the lock that lets the next test start.
 pub struct Cluster {
     pub nginx: Nginx,
     pub nodes: Vec<Node>,
     pub redis: RedisServer,
     pub db: common::TestApp,
+    /// The PostgreSQL server of the test's own ([`Cluster::start_on_own_postgres`]).
+    pub postgres: Option<Postgres>,
     pub rt: tokio::runtime::Runtime,
     env: Vec<(String, String)>,
     dir: tempfile::TempDir,
@@ -289,12 +414,35 @@ pub struct Cluster {
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 impl Cluster {
-    /// `processes` Tapeline processes, with `env` added to the shared settings; `None` when
-    /// PostgreSQL is unreachable and `TAPELINE_SKIP_POSTGRES=1` (outside CI).
+    /// `processes` Tapeline processes, with `env` added to the shared settings, on a fresh
+    /// schema of the shared PostgreSQL server; `None` when PostgreSQL is unreachable and
+    /// `TAPELINE_SKIP_POSTGRES=1` (outside CI).
     pub fn start(processes: usize, env: &[(&str, &str)]) -> Option<Cluster> {
         let lock = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let rt = tokio::runtime::Runtime::new().unwrap();
         let db = rt.block_on(common::TestApp::postgres())?;
+        Some(Cluster::start_on(lock, rt, db, None, processes, env))
+    }
+
+    /// The same on a PostgreSQL server of the test's own ([`Postgres`]), which the test may
+    /// stop and start again.
+    pub fn start_on_own_postgres(processes: usize, env: &[(&str, &str)]) -> Option<Cluster> {
+        let lock = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let postgres = Postgres::start()?;
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        // The test's own connection, for `query_i64` (it migrates the new database first).
+        let db = rt.block_on(common::TestApp::start(postgres.url(), common::DbHandle::Borrowed, common::test_config()));
+        Some(Cluster::start_on(lock, rt, db, Some(postgres), processes, env))
+    }
+
+    fn start_on(
+        lock: MutexGuard<'static, ()>,
+        rt: tokio::runtime::Runtime,
+        db: common::TestApp,
+        postgres: Option<Postgres>,
+        processes: usize,
+        env: &[(&str, &str)],
+    ) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let redis = RedisServer::start();
         let nginx_port = free_port();
@@ -313,7 +461,12 @@ impl Cluster {
         }
         let ports: Vec<u16> = nodes.iter().map(|n| n.target.port).collect();
         let nginx = Nginx::start(dir.path(), nginx_port, &ports, &public_url);
-        Some(Cluster { nginx, nodes, redis, db, rt, env: shared, dir, _one_at_a_time: lock })
+        Cluster { nginx, nodes, redis, db, postgres, rt, env: shared, dir, _one_at_a_time: lock }
+    }
+
+    /// The test's own PostgreSQL server.
+    pub fn postgres(&mut self) -> &mut Postgres {
+        self.postgres.as_mut().expect("a cluster started with Cluster::start_on_own_postgres")
     }
 
     /// Process `i` (from 0), addressed directly.
