@@ -6,8 +6,12 @@
 #
 #   bash scripts/bench.sh            # every benchmark
 #   bash scripts/bench.sh limits     # one file of bench/benches/
+#   bash scripts/bench.sh cluster    # throughput through nginx, 1–3 processes (bench/cluster.sh)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ "${1:-}" = cluster ]; then
+  exec bash bench/cluster.sh
+fi
 source scripts/setup.sh
 if [ $# -gt 0 ]; then
   cargo bench -p tapeline-bench --bench "$1"
