@@ -201,21 +201,21 @@ pub struct ServeArgs {
     /// comma-separated list of addresses or ranges (e.g. `127.0.0.1,10.0.0.0/8`). A request
     /// from one of them is limited and throttled by the client address the proxies report.
     /// Default: none (the connection's own address).
-    #[arg(long, env = "TAPELINE_TRUSTED_PROXIES", value_parser = parse_proxies)]
-    pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
+    #[arg(long, env = "TAPELINE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
-/// `127.0.0.1,10.0.0.0/8`: addresses (one host each) or ranges.
+/// One trusted proxy: an address (one host) or a range such as `10.0.0.0/8`.
+fn parse_proxy(item: &str) -> Result<ipnet::IpNet, String> {
+    let item = item.trim();
+    item.parse::<ipnet::IpNet>()
+        .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("'{item}' is neither an address nor a range like 10.0.0.0/8"))
+}
+
+/// `127.0.0.1,10.0.0.0/8`: a comma-separated list of [`parse_proxy`] items.
 fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|item| {
-            item.parse::<ipnet::IpNet>()
-                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| format!("'{item}' is neither an address nor a range like 10.0.0.0/8"))
-        })
-        .collect()
+    text.split(',').filter(|s| !s.trim().is_empty()).map(parse_proxy).collect()
 }
 
 #[derive(Debug, Subcommand)]
@@ -352,9 +352,9 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     };
     let redis_url = args.redis_url.or_else(|| std::env::var("TAPELINE_REDIS_URL").ok());
     let trusted_proxies = match args.trusted_proxies {
-        Some(list) => list,
+        list if !list.is_empty() => list,
         // Without `serve`, clap has not read the variable.
-        None => match std::env::var("TAPELINE_TRUSTED_PROXIES") {
+        _ => match std::env::var("TAPELINE_TRUSTED_PROXIES") {
             Ok(text) => parse_proxies(&text).map_err(|e| anyhow::anyhow!("TAPELINE_TRUSTED_PROXIES: {e}"))?,
             Err(_) => Vec::new(),
         },

@@ -452,6 +452,8 @@ impl Cluster {
             ("TAPELINE_DATABASE_URL".into(), db.url.clone()),
             ("TAPELINE_REDIS_URL".into(), redis.url()),
             ("TAPELINE_PUBLIC_URL".into(), public_url.clone()),
+            // nginx connects from loopback.
+            ("TAPELINE_TRUSTED_PROXIES".into(), "127.0.0.1".into()),
         ];
         shared.extend(ROOMY_LIMITS.iter().chain(env).map(|(k, v)| (k.to_string(), v.to_string())));
         let mut nodes: Vec<Node> =

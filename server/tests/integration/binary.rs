@@ -695,3 +695,17 @@ fn operators_throttle_suspend_and_promote_from_the_command_line() {
     assert_eq!(names, ["key_limits_changed", "account_suspended", "account_unsuspended", "role_changed"], "{kinds:?}");
     assert!(staff[0].1.ends_with("by operator: too loud"), "{:?}", staff[0]);
 }
+
+/// `TAPELINE_TRUSTED_PROXIES` in use: the real binary starts with a list, and behind the
+/// trusted proxy (here the test itself, on loopback) each forwarded client has its own
+/// anonymous allowance.
+#[test]
+fn trusted_proxies_give_each_forwarded_client_its_own_allowance() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("TAPELINE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1"), ("TAPELINE_ANON_RATE_LIMIT", "2")];
+    let server = Server::start_with(dir.path(), None, &env);
+    let call = |client: &str| server.try_request("GET", "/api/v1/measurements", &[("X-Forwarded-For", client)], "").unwrap().0;
+    assert_eq!((call("203.0.113.1"), call("203.0.113.1"), call("203.0.113.1")), (200, 200, 429));
+    assert_eq!(call("203.0.113.2"), 200, "another client behind the proxy");
+    server.stop();
+}
