@@ -135,25 +135,31 @@ async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut
 }
 
 /// Spends one call of `key_id`'s limits: in Redis when the limits are shared and Redis
-/// answers (one round trip; two on the key's first call of the day, to seed its count from
-/// the database), else in this process.
+/// answers, else in this process. At most one Redis round trip: the day's count is read from
+/// the database (not Redis) the first time this process sees the key in a UTC day and sent
+/// along, for Redis to start from should it not know the key's day yet; only when Redis lost
+/// its data since (a restart) does a second round trip seed it.
 async fn check_limits(state: &impl AuthState, id: &str, policy: KeyPolicy, now_us: i64) -> Result<KeyOutcome> {
     let today = day_of(now_us.div_euclid(1_000_000));
     let limiter = state.limiter();
-    match limiter.check_key_shared(id, policy, now_us, None).await {
-        Some(SharedCheck::Done(outcome)) => return Ok(outcome),
-        Some(SharedCheck::NeedsDayCount) => {
-            let count = day_count(state, id, today).await?;
-            if let Some(SharedCheck::Done(outcome)) = limiter.check_key_shared(id, policy, now_us, Some(count)).await {
-                return Ok(outcome);
-            }
-        }
-        None => {}
-    }
-    let count = match limiter.needs_day_count(id, today) {
+    let mut count = match limiter.needs_day_count(id, today) {
         true => Some(day_count(state, id, today).await?),
         false => None,
     };
+    match limiter.check_key_shared(id, policy, now_us, count).await {
+        Some(SharedCheck::Done(outcome)) => return Ok(outcome),
+        Some(SharedCheck::NeedsDayCount) => {
+            let seed = day_count(state, id, today).await?;
+            if let Some(SharedCheck::Done(outcome)) = limiter.check_key_shared(id, policy, now_us, Some(seed)).await {
+                return Ok(outcome);
+            }
+            count = Some(seed);
+        }
+        None => {}
+    }
+    if count.is_none() && limiter.needs_day_count(id, today) {
+        count = Some(day_count(state, id, today).await?);
+    }
     Ok(limiter.check_key(id, policy, now_us, count))
 }
 

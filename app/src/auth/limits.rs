@@ -285,6 +285,15 @@ impl Limiter {
             1 => Some(Refusal::Rate { retry_after: ceil_secs(wait_us).max(1) }),
             _ => Some(Refusal::Quota { retry_after: day_reset }),
         };
+        // This process now knows the key's count of the day across every process: the
+        // starting point should it have to limit on its own (Redis gone), and a sign that it
+        // need not read the count from the database again today.
+        {
+            let mut keys = self.keys.lock().expect("limiter lock");
+            let state = keys.entry(key_id.to_owned()).or_default();
+            state.day = day;
+            state.used = used.max(0) as u64;
+        }
         Some(SharedCheck::Done(KeyOutcome {
             policy,
             minute_remaining: minute_remaining.max(0) as u32,

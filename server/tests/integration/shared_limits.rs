@@ -15,7 +15,20 @@ backend_tests!(
     a_key_s_rate_and_quota_hold_exactly_across_processes,
     log_in_failures_spread_over_processes_are_throttled_as_one,
     without_redis_each_process_keeps_serving_on_its_own_limits_and_recovers,
+    one_round_trip_per_request_and_a_redis_restart_keeps_the_day_s_count,
 );
+
+/// `INFO commandstats` of the test's Redis: calls per command.
+fn command_calls(redis: &RedisServer, command: &str) -> u64 {
+    let out = std::process::Command::new("redis-cli").args(["-p", &redis.port.to_string(), "INFO", "commandstats"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .find(|l| l.starts_with(&format!("cmdstat_{command}:")))
+        .and_then(|l| l.split("calls=").nth(1))
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(0)
+}
 
 fn config(rate: u32, quota: u32) -> app::server::Config {
     let mut config = common::test_config();
@@ -131,5 +144,34 @@ async fn without_redis_each_process_keeps_serving_on_its_own_limits_and_recovers
         s
     };
     assert_eq!(statuses, [200, 200, 200, 429]);
+    drop(app);
+}
+
+async fn one_round_trip_per_request_and_a_redis_restart_keeps_the_day_s_count(app: TestApp) {
+    let mut redis = RedisServer::start();
+    let a = app.process(config(1000, 6), &redis.url()).await;
+    let session = a.signed_up("ann").await;
+    let key = a.create_key(Auth::Session(&session), json!({ "name": "k" })).await;
+    // The first call loads the script; from then on each request is one EVALSHA, nothing else.
+    assert_eq!(a.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await.status, StatusCode::OK);
+    let before = command_calls(&redis, "evalsha");
+    for _ in 0..2 {
+        assert_eq!(a.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await.status, StatusCode::OK);
+    }
+    assert_eq!(command_calls(&redis, "evalsha") - before, 2, "one round trip per request");
+    assert_eq!(command_calls(&redis, "eval"), 0);
+    // Redis restarts empty mid-day: the day's 3 calls come back from the database (those
+    // written, and those still in this process's memory), so 3 more and no more.
+    a.state.usage.flush(&a.state.db).await.unwrap();
+    redis.stop();
+    redis.resume();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut answered = 0;
+    for _ in 0..5 {
+        if a.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await.status == StatusCode::OK {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 3, "the quota of 6 holds across a Redis restart");
     drop(app);
 }
