@@ -28,12 +28,8 @@ THREADS="${THREADS:-2}"
 WARMUP="${WARMUP:-3s}"
 ADMIN_URL="${TAPELINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
-say() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
-
-if ! command -v wrk >/dev/null; then
-  say "installing wrk (Debian package)"
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+source bench/lib.sh
+ensure_wrk
 NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || NGINX=nginx
 
@@ -56,15 +52,6 @@ cleanup() {
   [ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # URL: until it answers 200, at most 60 s
-  for _ in $(seq 600); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  say "$1 did not answer 200 in 60 s"; return 1
-}
 
 # --- The shared parts: a fresh database, Redis, the settings every process reads -----------
 psql -q "$ADMIN_URL" -c "CREATE DATABASE $DB" >/dev/null

@@ -7,11 +7,13 @@
 #   bash scripts/bench.sh            # every benchmark
 #   bash scripts/bench.sh limits     # one file of bench/benches/
 #   bash scripts/bench.sh cluster    # throughput through nginx, 1–3 processes (bench/cluster.sh)
+#   bash scripts/bench.sh routes     # each route against axum's hello-world (bench/routes.sh)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [ "${1:-}" = cluster ]; then
-  exec bash bench/cluster.sh
-fi
+case "${1:-}" in
+  cluster) exec bash bench/cluster.sh ;;
+  routes) exec bash bench/routes.sh ;;
+esac
 source scripts/setup.sh
 if [ $# -gt 0 ]; then
   cargo bench -p tapeline-bench --bench "$1"

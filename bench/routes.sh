@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Throughput of Tapeline's routes against axum's hello-world (issue 12), in one run:
+#   - the release binary and a minimal axum hello-world (bench/src/bin/hello.rs, the same
+#     stack: axum 0.8 on tokio's multi-thread runtime) are built and started;
+#   - for SQLite (a fresh data directory) and then PostgreSQL (a fresh database on the server
+#     of TAPELINE_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test, when it
+#     answers; POSTGRES=off skips it): hello-world's `GET /` is measured first, then Tapeline
+#     is started with one user, one level-3 key with a raised limit (limits and usage counting
+#     stay on) and 51 sets, and wrk measures `GET /healthz`, `GET /api/v1/whoami`,
+#     `GET /api/v1/sets/{id}` and `GET /api/v1/sets?limit=50` (a page of 50) with the key;
+#   - one table: requests/s, p50, p99, non-2xx answers, and each route's ratio to the
+#     hello-world measured just before it, plus the server's peak RSS (VmHWM) per database.
+# Any non-2xx answer or socket error fails the script (after the table). Everything it starts
+# it stops, and the database is dropped, on any exit. Not part of the tests: on a shared
+# 2-core machine the absolute figures are noise; the ratio within one run is the figure.
+#
+#   bash bench/routes.sh                 # (or bash scripts/bench.sh routes)
+#   DURATION=15s POSTGRES=off bash bench/routes.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+source scripts/setup.sh
+source bench/lib.sh
+
+DURATION="${DURATION:-8s}"
+CONNECTIONS="${CONNECTIONS:-32}"
+THREADS="${THREADS:-2}"
+WARMUP="${WARMUP:-2s}"
+ADMIN_URL="${TAPELINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+POSTGRES="${POSTGRES:-auto}"
+
+ensure_wrk
+say "building the release binaries (server's tapeline, tapeline-bench's hello)"
+cargo build --release -p server --bin tapeline
+cargo build --release -p tapeline-bench --bin hello
+BIN="$ROOT/target/release/tapeline"
+HELLO="$ROOT/target/release/hello"
+
+WORK="$(mktemp -d)"
+DB=""            # the PostgreSQL database, once created
+HELLO_PID=""
+SERVER_PID=""
+cleanup() {
+  set +e
+  for pid in "$SERVER_PID" "$HELLO_PID"; do
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  [ -n "$DB" ] && psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+  [ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+SITE="$ROOT/target/site"   # the API serves without it; the pages would need it
+[ -d "$SITE" ] || { SITE="$WORK/site"; mkdir -p "$SITE"; }
+export TAPELINE_KEY_RATE_LIMIT=1000000 TAPELINE_KEY_DAILY_QUOTA=1000000000
+export TAPELINE_LOG=warn LEPTOS_SITE_ROOT="$SITE"
+unset TAPELINE_REDIS_URL TAPELINE_KEY_LIMITS
+
+HELLO_PORT="$(free_port)"
+"$HELLO" "$HELLO_PORT" >"$WORK/hello.log" 2>&1 &
+HELLO_PID=$!
+wait_for "http://127.0.0.1:$HELLO_PORT/"
+
+ROWS=()          # route|database|rps|p50|p99|non2xx|ratio
+RSS=()
+FAILED=0
+BASE=""          # hello-world's requests/s for the current database
+measure() { # ROUTE DATABASE URL [TOKEN]
+  local auth=() out rps p50 p99 non2xx errors ratio
+  [ -n "${4:-}" ] && auth=(-H "Authorization: Bearer $4")
+  say "$2: $1"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${auth[@]}" "$3" >/dev/null
+  out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${auth[@]}" "$3")"
+  echo "$out" >"$WORK/wrk.$(tr -c 'a-zA-Z0-9' _ <<<"$1$2").txt"
+  rps="$(awk '/^Requests\/sec:/ {printf "%d", $2}' <<<"$out")"
+  p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+  p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")"
+  non2xx="${non2xx:-0}"
+  errors="$(grep 'Socket errors' <<<"$out" || true)"
+  if [ "$non2xx" != 0 ] || [ -n "$errors" ]; then
+    echo "$out" >&2
+    say "$2, $1: $non2xx answers not 2xx ${errors:+($errors)}"
+    FAILED=1
+  fi
+  [ -z "$BASE" ] && BASE="$rps"
+  ratio="$(awk -v a="$rps" -v b="$BASE" 'BEGIN { printf "%.2f", a / b }')"
+  ROWS+=("$1|$2|$rps|$p50|$p99|$non2xx|$ratio")
+}
+
+api() { # METHOD PATH [BODY]: with the key; prints the answer, fails on an error status
+  curl -fsS -X "$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    ${3:+--data "$3"} "http://127.0.0.1:$PORT$2"
+}
+
+run_database() { # NAME: the database in TAPELINE_DATABASE_URL (or SQLite in the data dir)
+  local name="$1" data="$WORK/$1" set_id
+  mkdir -p "$data"
+  export TAPELINE_DATA_DIR="$data"
+  PORT="$(free_port)"
+  export TAPELINE_PUBLIC_URL="http://127.0.0.1:$PORT"
+  BASE=""
+  measure "axum hello-world \`GET /\`" "$name" "http://127.0.0.1:$HELLO_PORT/"
+
+  # One user and a level-3 key from the operator's command line (this migrates the database).
+  echo "a long password" | "$BIN" users create --username bench --email bench@example.org --password-stdin >/dev/null
+  TOKEN="$("$BIN" keys create --username bench --name wrk --level 3)"
+  "$BIN" serve --listen "127.0.0.1:$PORT" >"$WORK/$name.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for "http://127.0.0.1:$PORT/healthz"
+  set_id="$(api POST /api/v1/sets '{"name":"bench","measurements":{"waist":700}}' \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
+  for i in $(seq 50); do
+    api POST /api/v1/sets "{\"name\":\"bench $i\",\"measurements\":{\"waist\":$((600 + i))}}" >/dev/null
+  done
+  # The key is accepted and the page is full (a refused key would be measured as fast 401s).
+  api GET /api/v1/whoami >/dev/null
+  [ "$(api GET '/api/v1/sets?limit=50' | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["sets"]))')" = 50 ]
+
+  measure '`GET /healthz`' "$name" "http://127.0.0.1:$PORT/healthz"
+  measure '`GET /api/v1/whoami` (key)' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$TOKEN"
+  measure '`GET /api/v1/sets/{id}` (key)' "$name" "http://127.0.0.1:$PORT/api/v1/sets/$set_id" "$TOKEN"
+  measure '`GET /api/v1/sets?limit=50` (key, 50 sets)' "$name" "http://127.0.0.1:$PORT/api/v1/sets?limit=50" "$TOKEN"
+
+  RSS+=("$name: $(awk '/^VmHWM:/ {printf "%.1f MB", $2 / 1024}' "/proc/$SERVER_PID/status")")
+  kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""
+}
+
+unset TAPELINE_DATABASE_URL
+run_database sqlite
+
+if [ "$POSTGRES" != off ] && psql -q "$ADMIN_URL" -c 'SELECT 1' >/dev/null 2>&1; then
+  DB="tapeline_bench_$$_$RANDOM"
+  psql -q "$ADMIN_URL" -c "CREATE DATABASE $DB" >/dev/null
+  export TAPELINE_DATABASE_URL="${ADMIN_URL%/*}/$DB"
+  run_database postgres
+  psql -q "$ADMIN_URL" -c "DROP DATABASE $DB WITH (FORCE)" >/dev/null; DB=""
+else
+  say "PostgreSQL skipped (POSTGRES=off, or $ADMIN_URL does not answer)"
+fi
+
+echo
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up) on $(nproc) cores shared with wrk;"
+echo "ratio: to the hello-world measured just before, in this run"
+echo
+echo "| route | database | req/s | p50 | p99 | non-2xx | ratio to hello-world |"
+echo "|---|---|---|---|---|---|---|"
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r route db rps p50 p99 non2xx ratio <<<"$row"
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$route" "$db" "$rps" "$p50" "$p99" "$non2xx" "$ratio"
+done
+echo
+echo "Server peak RSS (VmHWM): $(IFS=';'; echo "${RSS[*]}" | sed 's/;/, /g')"
+if [ "$FAILED" != 0 ]; then
+  say "some answers were not 2xx (see above): failing"
+  exit 1
+fi
