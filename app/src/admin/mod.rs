@@ -159,7 +159,7 @@ pub struct Overview {
     pub log: OperatorLogPage,
 }
 
-/// What the signed-in staff member may do in the console: their level.
+/// The console's overview (level 6): the instance's use and the keys to look at.
 #[server(prefix = "/ui", endpoint = "admin/overview")]
 pub async fn console_overview() -> Result<Overview, Problem> {
     use crate::functions::{signed_in, ui};

@@ -184,7 +184,10 @@ async fn usage_flushes_and_the_pool_are_measured(app: TestApp) {
     let pool = &families["tapeline_db_pool_connections"];
     assert_eq!(pool.kind, PrometheusType::Gauge);
     let (idle, in_use) = (pool.value(&[("state", "idle")]), pool.value(&[("state", "in_use")]));
-    assert!(idle >= 1.0 && in_use >= 0.0, "idle {idle}, in use {in_use}");
+    // How many are idle at the instant of the scrape depends on connections still being
+    // handed back (seen: 0 idle, 2 in use); that the pool has connections, and no more than
+    // its size, does not.
+    assert!(idle >= 0.0 && in_use >= 0.0 && idle + in_use >= 1.0, "idle {idle}, in use {in_use}");
     assert!(idle + in_use <= f64::from(app.state.db.pool.size()), "idle {idle} + in use {in_use}: at most the pool's size");
     let max = f64::from(app.state.db.pool.options().get_max_connections());
     assert_eq!(families["tapeline_db_pool_max_connections"].value(&[]), max);
