@@ -7,6 +7,7 @@ use super::{
     AdminKey, AdminKeyDetail, AdminKeyPage, AdminUser, AdminUserDetail, AdminUserPage, InstanceUsage, Overview, JUMP_FACTOR,
     JUMP_MIN_CALLS,
 };
+use crate::apikeys::service::{series, usage_since, Whose};
 use crate::apikeys::{DayUsage, KeyLimits, USAGE_DAYS_DEFAULT, USAGE_DAYS_MAX};
 use crate::audit::{self, AuditKind, OperatorLogPage, StaffAction};
 use crate::auth::keys::stored_level;
@@ -58,10 +59,10 @@ impl Actor<'_> {
         }
     }
 
-    fn name(&self) -> String {
+    fn name(&self) -> &str {
         match self {
-            Actor::Staff(p) => p.account.username.clone(),
-            Actor::Operator => "operator".to_owned(),
+            Actor::Staff(p) => &p.account.username,
+            Actor::Operator => "operator",
         }
     }
 
@@ -168,25 +169,7 @@ async fn counts(state: &AppState, days: i64) -> Result<(HashMap<String, Counts>,
     let today = day_of(now());
     let period = today - (days - 1);
     let first = period.min(today - 7);
-    let mut by_key: HashMap<String, BTreeMap<Day, DayCount>> = HashMap::new();
-    let rows = sqlx::query("SELECT key_id, day, calls, refused FROM api_key_usage WHERE day >= $1")
-        .bind(day_string(first))
-        .fetch_all(&state.db.pool)
-        .await?;
-    for row in rows {
-        let Some(day) = parse_day(&row.try_get::<String, _>("day")?) else { continue };
-        let (calls, refused): (i64, i64) = (row.try_get("calls")?, row.try_get("refused")?);
-        let entry = by_key.entry(row.try_get("key_id")?).or_default().entry(day).or_default();
-        entry.calls += calls.max(0) as u64;
-        entry.refused += refused.max(0) as u64;
-    }
-    for (key, days) in state.usage.pending_all() {
-        for (day, count) in days.into_iter().filter(|(d, _)| *d >= first) {
-            let entry = by_key.entry(key.clone()).or_default().entry(day).or_default();
-            entry.calls += count.calls;
-            entry.refused += count.refused;
-        }
-    }
+    let by_key = usage_since(state, Whose::All, &[], first).await?;
     let mut instance = 0;
     let counts = by_key
         .into_iter()
@@ -353,16 +336,20 @@ async fn keys_of(state: &AppState, user_id: i64) -> Result<Vec<AdminKey>> {
     Ok(rows.iter().map(|r| r.view(state, now, counts.get(&r.id).copied().unwrap_or_default(), instance)).collect())
 }
 
-/// Calls per day over `days` days for one key, or the whole instance.
+/// Calls per day over `days` days for one key (as its owner sees them), or the whole
+/// instance (summed by the database).
 async fn daily(state: &AppState, key: Option<&str>, days: i64) -> Result<Vec<DayUsage>> {
     let today = day_of(now());
     let first = today - (days - 1);
+    if let Some(id) = key {
+        let usage = usage_since(state, Whose::Key(id), &[id], first).await?;
+        return Ok(series(usage.get(id), first, today));
+    }
     let rows = sqlx::query(
         "SELECT day, CAST(SUM(calls) AS BIGINT) AS calls, CAST(SUM(refused) AS BIGINT) AS refused FROM api_key_usage \
-         WHERE day >= $1 AND ($2 IS NULL OR key_id = $2) GROUP BY day",
+         WHERE day >= $1 GROUP BY day",
     )
     .bind(day_string(first))
-    .bind(key)
     .fetch_all(&state.db.pool)
     .await?;
     let mut by_day: BTreeMap<Day, DayCount> = BTreeMap::new();
@@ -373,23 +360,14 @@ async fn daily(state: &AppState, key: Option<&str>, days: i64) -> Result<Vec<Day
         entry.calls += calls.max(0) as u64;
         entry.refused += refused.max(0) as u64;
     }
-    let pending = match key {
-        Some(id) => vec![(id.to_owned(), state.usage.pending_days(id))],
-        None => state.usage.pending_all(),
-    };
-    for (_, days) in pending {
+    for (_, days) in state.usage.pending_all() {
         for (day, count) in days.into_iter().filter(|(d, _)| *d >= first) {
             let entry = by_day.entry(day).or_default();
             entry.calls += count.calls;
             entry.refused += count.refused;
         }
     }
-    Ok((first..=today)
-        .map(|day| {
-            let c = by_day.get(&day).copied().unwrap_or_default();
-            DayUsage { day: day_string(day), calls: c.calls, refused: c.refused }
-        })
-        .collect())
+    Ok(series(Some(&by_day), first, today))
 }
 
 /// `GET /api/v1/admin/usage`: the period.
@@ -580,10 +558,9 @@ pub async fn set_key_limits(state: &AppState, actor: &Actor<'_>, id: &str, chang
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let actor_name = actor.name();
     let action = StaffAction {
         actor_id: actor.id(),
-        actor: &actor_name,
+        actor: actor.name(),
         kind: AuditKind::KeyLimitsChanged,
         user_id: before.owner_id,
         username: &before.owner,
@@ -720,11 +697,10 @@ pub async fn suspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Reaso
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-    let actor_name = actor.name();
     let detail = "account suspended: its keys are refused and its sessions ended";
     let action = StaffAction {
         actor_id: actor.id(),
-        actor: &actor_name,
+        actor: actor.name(),
         kind: AuditKind::AccountSuspended,
         user_id: id,
         username: &target.username,
@@ -757,10 +733,9 @@ pub async fn unsuspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Rea
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let actor_name = actor.name();
     let action = StaffAction {
         actor_id: actor.id(),
-        actor: &actor_name,
+        actor: actor.name(),
         kind: AuditKind::AccountUnsuspended,
         user_id: id,
         username: &target.username,
@@ -815,11 +790,10 @@ pub async fn set_role(state: &AppState, actor: &Actor<'_>, id: i64, change: Role
     let now = now();
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3").bind(role.as_str()).bind(now).bind(id).execute(&mut *tx).await?;
-    let actor_name = actor.name();
     let detail = format!("role changed from {} to {}", target.role, role.as_str());
     let action = StaffAction {
         actor_id: actor.id(),
-        actor: &actor_name,
+        actor: actor.name(),
         kind: AuditKind::RoleChanged,
         user_id: id,
         username: &target.username,

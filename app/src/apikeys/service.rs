@@ -104,17 +104,21 @@ macro_rules! key_columns {
 }
 
 /// Calls and refusals per key and UTC day.
-type UsageByKey = HashMap<String, BTreeMap<Day, DayCount>>;
+pub type UsageByKey = HashMap<String, BTreeMap<Day, DayCount>>;
 
 /// Whose usage [`usage_since`] reads.
-enum Whose<'a> {
+pub enum Whose<'a> {
     Owner(i64),
     Key(&'a str),
+    /// Every key of the instance (the operator's console).
+    All,
 }
 
-/// The usage of `keys` (all of `whose`) per day from `first` to today: the counts written to
-/// the database plus those still in memory, so exact at the moment of the answer.
-async fn usage_since(state: &AppState, whose: Whose<'_>, keys: &[&str], first: Day) -> Result<UsageByKey> {
+/// The usage of `keys` (all of `whose`; for [`Whose::All`], every key with use) per day from
+/// `first` to today: the counts written to the database plus those still in memory, so exact
+/// at the moment of the answer.
+pub async fn usage_since(state: &AppState, whose: Whose<'_>, keys: &[&str], first: Day) -> Result<UsageByKey> {
+    let all = matches!(whose, Whose::All);
     let rows = match whose {
         Whose::Owner(user_id) => {
             sqlx::query(
@@ -133,6 +137,12 @@ async fn usage_since(state: &AppState, whose: Whose<'_>, keys: &[&str], first: D
                 .fetch_all(&state.db.pool)
                 .await?
         }
+        Whose::All => {
+            sqlx::query("SELECT key_id, day, calls, refused FROM api_key_usage WHERE day >= $1")
+                .bind(day_string(first))
+                .fetch_all(&state.db.pool)
+                .await?
+        }
     };
     let mut usage = UsageByKey::new();
     for row in rows {
@@ -143,18 +153,22 @@ async fn usage_since(state: &AppState, whose: Whose<'_>, keys: &[&str], first: D
         entry.calls += calls.max(0) as u64;
         entry.refused += refused.max(0) as u64;
     }
-    for key in keys {
-        for (day, pending) in state.usage.pending_days(key).into_iter().filter(|(day, _)| *day >= first) {
-            let entry = usage.entry((*key).to_owned()).or_default().entry(day).or_default();
-            entry.calls += pending.calls;
-            entry.refused += pending.refused;
+    let pending = match all {
+        true => state.usage.pending_all(),
+        false => keys.iter().map(|key| ((*key).to_owned(), state.usage.pending_days(key))).collect(),
+    };
+    for (key, days) in pending {
+        for (day, count) in days.into_iter().filter(|(day, _)| *day >= first) {
+            let entry = usage.entry(key.clone()).or_default().entry(day).or_default();
+            entry.calls += count.calls;
+            entry.refused += count.refused;
         }
     }
     Ok(usage)
 }
 
 /// Every day from `first` to `last`, oldest first, with its counts (zeros where none).
-fn series(days: Option<&BTreeMap<Day, DayCount>>, first: Day, last: Day) -> Vec<DayUsage> {
+pub fn series(days: Option<&BTreeMap<Day, DayCount>>, first: Day, last: Day) -> Vec<DayUsage> {
     (first..=last)
         .map(|day| {
             let count = days.and_then(|d| d.get(&day)).copied().unwrap_or_default();
