@@ -69,6 +69,12 @@ pub struct Global {
     /// (public sets and patterns, curated sets, the catalogue, failed authentication).
     #[arg(long, env = "TAPELINE_ANON_RATE_LIMIT", default_value_t = DEFAULT_ANON_RATE, value_parser = clap::value_parser!(u32).range(1..=MAX_RATE), global = true)]
     pub anon_rate_limit: u32,
+
+    /// How many milliseconds a process remembers an API key it read (0–1000; 0: not at all).
+    /// A change to a key or an account is seen by the process that made it at once, by the
+    /// others sharing its Redis within milliseconds, and by any other within this time.
+    #[arg(long, env = "TAPELINE_KEY_CACHE_MS", default_value_t = DEFAULT_KEY_CACHE_MS, value_parser = clap::value_parser!(u64).range(0..=MAX_KEY_CACHE_MS), global = true)]
+    pub key_cache_ms: u64,
 }
 
 /// `on` or `off`, nothing else (no `yes`, `1`, `true`: one spelling, so a typo is an error).
@@ -82,6 +88,8 @@ fn parse_on_off(value: &str) -> Result<bool, String> {
 
 const MAX_RATE: i64 = app::server::config::MAX_RATE as i64;
 const MAX_QUOTA: i64 = app::server::config::MAX_QUOTA as i64;
+const DEFAULT_KEY_CACHE_MS: u64 = app::server::config::DEFAULT_KEY_CACHE.as_millis() as u64;
+const MAX_KEY_CACHE_MS: u64 = app::server::config::MAX_KEY_CACHE.as_millis() as u64;
 
 impl Global {
     /// The service settings these options describe, checked for consistency.
@@ -103,6 +111,7 @@ impl Global {
                 rate_per_minute: self.key_rate_limit,
                 daily_quota: self.key_daily_quota,
                 anon_rate_per_minute: self.anon_rate_limit,
+                cache_ttl: std::time::Duration::from_millis(self.key_cache_ms),
             },
             ..Config::default()
         })
@@ -375,7 +384,9 @@ async fn operator_state(global: &Global) -> anyhow::Result<AppState> {
     crate::build_state(&ServeSettings {
         listen: ([127, 0, 0, 1], 0).into(),
         metrics_listen: None,
-        redis_url: None,
+        // The serving processes' Redis, when they share one: a revocation or suspension made
+        // here is announced to them at once (see app::auth::key_cache).
+        redis_url: std::env::var("TAPELINE_REDIS_URL").ok(),
         database_url: global.database_url.clone(),
         data_dir: global.data_dir.clone(),
         config: global.config()?,
@@ -405,6 +416,16 @@ async fn create_user(global: &Global, args: CreateUser) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Returns once a change to a key or an account made by this command applies on every
+/// serving process's next request: at once when Redis carried the announcement to them, else
+/// after the longest any process may remember a key (`app::auth::key_cache`), so that an
+/// operator who revokes a key from the command line can rely on it when the command returns.
+async fn in_force_everywhere(state: &AppState) {
+    if !state.shared.as_ref().is_some_and(|shared| shared.is_up()) {
+        tokio::time::sleep(app::server::config::MAX_KEY_CACHE).await;
+    }
+}
+
 async fn account_named(state: &AppState, username: &str) -> anyhow::Result<Account> {
     service::find_by_username(state, username)
         .await
@@ -426,6 +447,7 @@ async fn manage_keys(global: &Global, command: KeysCommand) -> anyhow::Result<()
         }
         KeysCommand::Revoke { id, reason } => {
             keys::revoke_by_operator(&state, &id, reason.as_deref()).await.map_err(describe)?;
+            in_force_everywhere(&state).await;
             eprintln!("revoked key {id}");
         }
         KeysCommand::List { username } => {
@@ -464,6 +486,7 @@ async fn manage_users(global: &Global, command: UsersCommand) -> anyhow::Result<
             admin::set_role(&state, &actor, user.id, change).await.map_err(describe)?
         }
     };
+    in_force_everywhere(&state).await;
     let state_text = match &done.suspended_at {
         Some(at) => format!("suspended since {at}"),
         None => "active".to_owned(),
@@ -509,6 +532,7 @@ async fn administer(global: &Global, command: AdminCommand) -> anyhow::Result<()
             };
             let change = admin::LimitsChange { rate_limit: value(rate), daily_quota: value(quota), reason: Some(reason) };
             let key = admin::set_key_limits(&state, &admin::Actor::Operator, &key_id, change).await.map_err(describe)?;
+            in_force_everywhere(&state).await;
             println!(
                 "key {} ({}, {}): {} a minute, {} a day{}",
                 key.id,

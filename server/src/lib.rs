@@ -168,11 +168,17 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     };
     tracing::info!(address = %settings.listen, ?backend, "Tapeline is listening on http://{}", settings.listen);
     let flusher = tokio::spawn(flush_usage_periodically(state.clone()));
+    // Other processes' changes to keys and accounts, through Redis (when shared).
+    let follower = tokio::spawn({
+        let state = state.clone();
+        async move { state.follow_key_changes().await }
+    });
     axum::serve(listener, router(state.clone()).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
     flusher.abort();
+    follower.abort();
     // The requests in flight have finished: write the last usage counts before exiting.
     if let Err(e) = flush_usage(&state).await {
         tracing::error!(error = %e, "could not write API key usage at shutdown");

@@ -258,6 +258,7 @@ pub async fn update_profile(state: &AppState, principal: &Principal, changes: Pr
             _ => e.into(),
         });
     }
+    state.keys_changed().await;
     let mut what = Vec::new();
     if username != account.username {
         what.push(format!("username {} → {username}", account.username));
@@ -312,6 +313,7 @@ pub async fn delete(state: &AppState, principal: &Principal, password: String, c
     confirm_password(state, &account, password, client, "password").await?;
     // Everything the account owns references it with ON DELETE CASCADE.
     sqlx::query("DELETE FROM users WHERE id = $1").bind(account.id).execute(&state.db.pool).await?;
+    state.keys_changed().await;
     tracing::info!(user_id = account.id, "account deleted by its owner");
     Ok(())
 }

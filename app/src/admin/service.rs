@@ -571,6 +571,7 @@ pub async fn set_key_limits(state: &AppState, actor: &Actor<'_>, id: &str, chang
     };
     audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
+    state.keys_changed().await;
     one_key(state, id).await
 }
 
@@ -711,6 +712,7 @@ pub async fn suspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Reaso
     };
     audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
+    state.keys_changed().await;
     one_user(state, id).await
 }
 
@@ -746,6 +748,7 @@ pub async fn unsuspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Rea
     };
     audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
+    state.keys_changed().await;
     one_user(state, id).await
 }
 
@@ -804,6 +807,7 @@ pub async fn set_role(state: &AppState, actor: &Actor<'_>, id: i64, change: Role
     };
     audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
+    state.keys_changed().await;
     one_user(state, id).await
 }
 

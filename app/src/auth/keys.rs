@@ -3,6 +3,7 @@
 //! creating, listing and revoking them are `apikeys::service`'s.
 
 use super::account::Account;
+use super::key_cache::StoredKey;
 use super::limits::{now_us, KeyHeaders, KeyOutcome, KeyPolicy, Refusal, SharedCheck};
 use super::usage::{day_of, day_string, Day};
 use super::{token, AuthState, KeyAuth, Principal};
@@ -13,6 +14,7 @@ use crate::levels::{effective_level, Level};
 use crate::server::db::rfc3339;
 use crate::server::{Error, Result};
 use sqlx::{FromRow, Row};
+use std::sync::Arc;
 
 /// Checks a key's id and secret and returns who is calling, at what level — then spends one
 /// call of the key's limits.
@@ -63,27 +65,18 @@ fn auth_outcome(result: &Result<Principal>) -> Option<&'static str> {
 }
 
 async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut Option<KeyHeaders>) -> Result<Principal> {
-    let sql = concat!(
-        "SELECT ",
-        account_columns!(),
-        ", k.name AS key_name, k.level AS key_level, k.secret_hash, k.expires_at AS key_expires_at, \
-         k.revoked_at AS key_revoked_at, k.rate_limit AS key_rate_limit, k.daily_quota AS key_daily_quota \
-         FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1"
-    );
-    let row = sqlx::query(sql).bind(id).fetch_optional(&state.db().pool).await?;
-    let Some(row) = row else {
+    let Some(key) = stored_key(state, id).await? else {
         return Err(invalid_credentials());
     };
-    let hash: String = row.try_get("secret_hash")?;
-    if !token::verify_secret(state.key_pepper(), secret, &hash) {
+    if !token::verify_secret(state.key_pepper(), secret, &key.secret_hash) {
         return Err(invalid_credentials());
     }
-    let account = Account::from_row(&row)?;
+    let account = &key.account;
     // One clock reading for the whole check: expiry, the limits' day and the usage count.
     let now_us = now_us();
     let now = now_us.div_euclid(1_000_000);
-    let expires_at: i64 = row.try_get("key_expires_at")?;
-    if row.try_get::<Option<i64>, _>("key_revoked_at")?.is_some() {
+    let expires_at = key.expires_at;
+    if key.revoked_at.is_some() {
         record_refused_use(state, account.id, id, "revoked", now).await?;
         return Err(Error::new(ErrorCode::KeyRevoked, "This API key has been revoked. Create a new one in your account settings."));
     }
@@ -103,7 +96,7 @@ async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut
         *headers = Some(KeyHeaders { outcome: None, expires_at });
         state.usage().record(id, now);
     } else {
-        let policy = KeyPolicy::of(&state.config().keys, row.try_get("key_rate_limit")?, row.try_get("key_daily_quota")?);
+        let policy = KeyPolicy::of(&state.config().keys, key.rate_limit, key.daily_quota);
         let outcome = check_limits(state, id, policy, now_us).await?;
         *headers = Some(KeyHeaders { outcome: Some(outcome), expires_at });
         match outcome.refused {
@@ -126,12 +119,44 @@ async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut
             None => state.usage().record(id, now),
         }
     }
-    let key_level = stored_level(row.try_get("key_level")?);
+    let key_level = stored_level(key.level);
     Ok(Principal {
         level: effective_level(key_level, account.role.level()),
-        key: Some(KeyAuth { id: id.to_owned(), name: row.try_get("key_name")?, level: key_level, expires_at }),
-        account,
+        key: Some(KeyAuth { id: id.to_owned(), name: key.name.clone(), level: key_level, expires_at }),
+        account: account.clone(),
     })
+}
+
+/// The key `id` as stored, from this process's [`KeyCache`] when it read it a moment ago,
+/// else from the database (and then remembered); `None` when there is no such key.
+async fn stored_key(state: &impl AuthState, id: &str) -> Result<Option<Arc<StoredKey>>> {
+    let cache = state.key_cache();
+    if let Some(key) = cache.get(id) {
+        return Ok(Some(key));
+    }
+    let generation = cache.generation();
+    let sql = concat!(
+        "SELECT ",
+        account_columns!(),
+        ", k.name AS key_name, k.level AS key_level, k.secret_hash, k.expires_at AS key_expires_at, \
+         k.revoked_at AS key_revoked_at, k.rate_limit AS key_rate_limit, k.daily_quota AS key_daily_quota \
+         FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1"
+    );
+    let Some(row) = sqlx::query(sql).bind(id).fetch_optional(&state.db().pool).await? else {
+        return Ok(None);
+    };
+    let key = Arc::new(StoredKey {
+        account: Account::from_row(&row)?,
+        name: row.try_get("key_name")?,
+        level: row.try_get("key_level")?,
+        secret_hash: row.try_get("secret_hash")?,
+        expires_at: row.try_get("key_expires_at")?,
+        revoked_at: row.try_get("key_revoked_at")?,
+        rate_limit: row.try_get("key_rate_limit")?,
+        daily_quota: row.try_get("key_daily_quota")?,
+    });
+    cache.remember(id, key.clone(), generation);
+    Ok(Some(key))
 }
 
 /// Spends one call of `key_id`'s limits: in Redis when the limits are shared and Redis

@@ -3,6 +3,7 @@
 //! - [`account`]: the stored account every caller resolves to;
 //! - [`session`]: browser sessions (records keyed by the hash of the cookie's token);
 //! - [`token`] and [`keys`]: API key tokens, and the key store that verifies them;
+//! - [`key_cache`]: stored keys remembered for a moment, forgotten on any change;
 //! - [`usage`]: per-key usage, counted in memory and written in batches;
 //! - [`limits`]: fair use — each key's rate and daily quota, the per-address limit of
 //!   anonymous calls, and the layer that writes their headers;
@@ -13,6 +14,7 @@
 //! services depend on [`Principal`]; nothing here calls a resource.
 
 pub mod account;
+pub mod key_cache;
 pub mod keys;
 pub mod limits;
 pub mod principal;
@@ -27,11 +29,12 @@ pub use scope::BindScope;
 
 use crate::server::db::Db;
 use crate::server::Config;
+use key_cache::KeyCache;
 use limits::Limiter;
 use usage::Usage;
 
 /// What authentication reads from the application state: the database, the settings, the
-/// instance's key pepper, the usage counters and the limiter. The application state implements it; so
+/// instance's key pepper, the usage counters, the limiter and the key cache. The application state implements it; so
 /// can a test.
 pub trait AuthState: Send + Sync {
     fn db(&self) -> &Db;
@@ -40,4 +43,5 @@ pub trait AuthState: Send + Sync {
     fn key_pepper(&self) -> &[u8];
     fn usage(&self) -> &Usage;
     fn limiter(&self) -> &Limiter;
+    fn key_cache(&self) -> &KeyCache;
 }

@@ -23,6 +23,7 @@ const RETRY_EVERY_MS: i64 = 1000;
 /// The shared store: a reconnecting connection to Redis, and whether it answered last time.
 #[derive(Clone)]
 pub struct Shared {
+    client: redis::Client,
     connection: ConnectionManager,
     up: Arc<AtomicBool>,
     /// While down: when (Unix ms) a request may try Redis again.
@@ -52,8 +53,8 @@ impl Shared {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(2));
         let connection =
-            ConnectionManager::new_lazy_with_config(client, config).map_err(|e| format!("cannot use Redis: {e}"))?;
-        Ok(Shared { connection, up: Arc::new(AtomicBool::new(true)), retry_at: Arc::new(AtomicI64::new(0)) })
+            ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(|e| format!("cannot use Redis: {e}"))?;
+        Ok(Shared { client, connection, up: Arc::new(AtomicBool::new(true)), retry_at: Arc::new(AtomicI64::new(0)) })
     }
 
     /// Whether Redis answered the last call.
@@ -96,6 +97,43 @@ impl Shared {
         let ok = matches!(answer, Ok(Ok(_)));
         self.mark(ok, (!ok).then(|| "no answer to PING".to_owned()));
         ok
+    }
+
+    /// Publishes `message` on `channel`, for the other processes' [`Shared::subscribe`];
+    /// dropped (with the same logging as any call) when Redis does not answer.
+    pub async fn publish(&self, channel: &str, message: &str) {
+        let mut connection = self.connection.clone();
+        let mut command = redis::cmd("PUBLISH");
+        command.arg(channel).arg(message);
+        match tokio::time::timeout(RESPONSE_TIMEOUT * 2, command.query_async::<i64>(&mut connection)).await {
+            Ok(Ok(_)) => self.mark(true, None),
+            Ok(Err(e)) => self.mark(false, Some(e.to_string())),
+            Err(_) => self.mark(false, Some("no answer in time".to_owned())),
+        }
+    }
+
+    /// Calls `on_message` for every message on `channel`, until the process stops. While the
+    /// subscription is down (Redis unreachable) it retries every second, and calls
+    /// `on_message` once on each (re)subscription, since messages may have been missed.
+    pub async fn subscribe(&self, channel: &str, on_message: impl Fn()) {
+        use futures_util::StreamExt;
+        loop {
+            match self.client.get_async_pubsub().await {
+                Ok(mut pubsub) => match pubsub.subscribe(channel).await {
+                    Ok(()) => {
+                        on_message();
+                        let mut messages = pubsub.on_message();
+                        while messages.next().await.is_some() {
+                            on_message();
+                        }
+                        tracing::debug!(channel, "Redis subscription ended; subscribing again");
+                    }
+                    Err(e) => tracing::debug!(channel, error = %e, "cannot subscribe in Redis"),
+                },
+                Err(e) => tracing::debug!(channel, error = %e, "cannot reach Redis to subscribe"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     fn mark(&self, up: bool, why: Option<String>) {

@@ -132,6 +132,11 @@ impl TestApp {
         })
         .await
         .expect("state builds");
+        // As `serve` does: other processes' changes to keys arrive through Redis.
+        tokio::spawn({
+            let state = state.clone();
+            async move { state.follow_key_changes().await }
+        });
         TestApp { router: router(state.clone()), state, url: self.url.clone(), handle: DbHandle::Borrowed }
     }
 
@@ -335,7 +340,17 @@ impl TestApp {
         res.session_token().expect("staff login")
     }
 
+    /// Runs `sql` behind the service layer's back (to set up a state no request can make,
+    /// such as a key that expired an hour ago), then forgets the keys this process remembers,
+    /// as any change through the service layer does.
     pub async fn exec(&self, sql: &str) {
+        self.exec_unannounced(sql).await;
+        self.state.key_cache.forget_all();
+    }
+
+    /// Runs `sql` and tells nobody: what another process without Redis (or a hand-made
+    /// change to the database) looks like to this one.
+    pub async fn exec_unannounced(&self, sql: &str) {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&self.state.db.pool).await.unwrap();
     }
 }

@@ -56,3 +56,10 @@ impl Drop for RedisServer {
         self.stop();
     }
 }
+
+/// How many connections of `redis` are subscribed to `channel` (`PUBSUB NUMSUB`).
+pub fn subscribers(redis: &RedisServer, channel: &str) -> u64 {
+    let out = Command::new("redis-cli").args(["-p", &redis.port.to_string(), "PUBSUB", "NUMSUB", channel]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines().nth(1).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
+}
