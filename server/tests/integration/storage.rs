@@ -12,6 +12,14 @@ async fn sqlite_runs_in_wal_mode() {
     let app = TestApp::sqlite().await;
     let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(&app.state.db.pool).await.unwrap().get(0);
     assert_eq!(mode, "wal");
+    // WAL's recommended durability on every pooled connection: 1 is NORMAL (2, the default, FULL).
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut conn = app.state.db.pool.acquire().await.unwrap();
+        let level: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap().get(0);
+        assert_eq!(level, 1);
+        held.push(conn);
+    }
 }
 
 async fn instance_secret_is_generated_once_and_kept(app: TestApp) {
