@@ -45,6 +45,9 @@ pub struct KeySettings {
     pub daily_quota: u32,
     /// Requests per minute one client address may make to the API without a valid key.
     pub anon_rate_per_minute: u32,
+    /// How long a process remembers a key it read (`TAPELINE_KEY_CACHE`, at most
+    /// [`MAX_KEY_CACHE`]; zero: not at all).
+    pub cache_ttl: Duration,
 }
 
 /// The defaults of the fair-use limits: what a hobby instance on a small machine carries
@@ -52,6 +55,11 @@ pub struct KeySettings {
 pub const DEFAULT_KEY_RATE: u32 = 60;
 pub const DEFAULT_KEY_QUOTA: u32 = 10_000;
 pub const DEFAULT_ANON_RATE: u32 = 60;
+
+/// How long a process remembers a key it read, by default.
+pub const DEFAULT_KEY_CACHE: Duration = Duration::from_millis(500);
+/// The longest a key may be remembered: a revoked key is refused everywhere within a second.
+pub const MAX_KEY_CACHE: Duration = Duration::from_secs(1);
 
 /// The largest per-minute rate accepted, for the instance or one key (a million a minute is
 /// more than one process serves).
@@ -69,6 +77,7 @@ impl Default for KeySettings {
             rate_per_minute: DEFAULT_KEY_RATE,
             daily_quota: DEFAULT_KEY_QUOTA,
             anon_rate_per_minute: DEFAULT_ANON_RATE,
+            cache_ttl: DEFAULT_KEY_CACHE,
         }
     }
 }
@@ -81,7 +90,8 @@ impl Default for Config {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             login_per_account: Limit { max_failures: 5, window: Duration::from_secs(15 * 60) },
             login_per_client: Limit { max_failures: 20, window: Duration::from_secs(15 * 60) },
-            hash_concurrency: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            // Half the cores: a flood of log-ins never has every core hashing.
+            hash_concurrency: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             keys: KeySettings::default(),
         }
     }

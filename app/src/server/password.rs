@@ -1,8 +1,17 @@
 //! Password hashing with argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane).
 //!
-//! Hashing is deliberately expensive, so it never runs on the async worker threads: each
-//! hash runs in `spawn_blocking`, and a semaphore bounds how many run at once so that a
-//! burst of logins cannot exhaust memory or starve the blocking pool.
+//! Hashing is deliberately expensive, so it never runs on the async worker threads. It runs
+//! on a pool of its own, as many threads as hashes may run at once (`hash_concurrency`), and
+//! a semaphore bounds how many wait, so that a burst of log-ins can neither exhaust memory nor
+//! starve the requests that need no hash:
+//! - a fixed set of threads keeps argon2's 19 MiB blocks in as many allocator arenas (on
+//!   tokio's blocking pool each new thread took its own arena and kept its 19 MiB: a flood of
+//!   wrong passwords grew the server past 250 MB);
+//! - the threads run at the lowest scheduling priority (nice 19): when the CPU is saturated,
+//!   the calls that cost microseconds (every key-authenticated call) go first and password
+//!   checks take the time that is left, so a flood of log-ins cannot slow the API down; the
+//!   price is that log-ins wait while the machine is saturated (see the README's log-in flood
+//!   figures). With the default key limits, saturating the CPU takes thousands of keys.
 
 use super::error::{Error, Result};
 use argon2::password_hash::phc::PasswordHash;
@@ -11,42 +20,65 @@ use argon2::Argon2;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    pool: Arc<rayon::ThreadPool>,
     /// A real hash of a random password, verified against when the account does not exist
     /// so that a login for an unknown name takes as long as one for a known name.
     dummy_hash: Arc<str>,
 }
 
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passwords").field("threads", &self.pool.current_num_threads()).finish()
+    }
+}
+
+/// The niceness of the hashing threads (0 is normal, 19 the lowest priority).
+const HASH_NICENESS: i32 = 19;
+
 impl Passwords {
-    /// `max_concurrent` hashes may run at once (at least one).
+    /// `max_concurrent` hashes may run at once (at least one), each on a thread of its own.
     pub fn new(max_concurrent: usize) -> Result<Self> {
+        let threads = max_concurrent.max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("argon2-{i}"))
+            .start_handler(|_| lower_priority())
+            .build()
+            .map_err(|e| Error::internal(format!("cannot start the password hashing threads: {e}")))?;
         let dummy = rand_password();
         let dummy_hash = hash_blocking(&dummy)?;
-        Ok(Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), dummy_hash: dummy_hash.into() })
+        Ok(Self { permits: Arc::new(Semaphore::new(threads)), pool: Arc::new(pool), dummy_hash: dummy_hash.into() })
+    }
+
+    /// Runs `work` on a hashing thread once one is free.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let _permit = self.permits.acquire().await.map_err(|_| Error::internal("hasher closed"))?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.pool.spawn(move || {
+            let _ = done.send(work());
+        });
+        result.await.map_err(|_| Error::internal("a password hashing thread failed"))
     }
 
     /// Hashes `password` into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
     pub async fn hash(&self, password: String) -> Result<String> {
-        let _permit = self.permits.acquire().await.map_err(|_| Error::internal("hasher closed"))?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(|e| Error::internal(format!("hash task failed: {e}")))?
+        self.run(move || hash_blocking(&password)).await?
     }
 
     /// True when `password` matches `phc`. With `phc == None` (no such account) a dummy
     /// hash is checked instead and the answer is always false.
     pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool> {
-        let _permit = self.permits.acquire().await.map_err(|_| Error::internal("hasher closed"))?;
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.dummy_hash.to_string());
-        let ok = tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&phc).map_err(|e| Error::internal(format!("stored hash unreadable: {e}")))?;
-            Ok::<_, Error>(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        })
-        .await
-        .map_err(|e| Error::internal(format!("verify task failed: {e}")))??;
+        let ok = self
+            .run(move || {
+                let parsed = PasswordHash::new(&phc).map_err(|e| Error::internal(format!("stored hash unreadable: {e}")))?;
+                Ok::<_, Error>(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            })
+            .await??;
         Ok(known && ok)
     }
 }
@@ -56,6 +88,23 @@ fn hash_blocking(password: &str) -> Result<String> {
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| Error::internal(format!("hashing failed: {e}")))
+}
+
+/// Lowers the calling thread's scheduling priority to [`HASH_NICENESS`]. On Linux the nice
+/// value belongs to the thread (`setpriority` on the thread's id); elsewhere, or if refused, the
+/// thread keeps the normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions; setpriority only reads its integer arguments.
+        let refused = unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, HASH_NICENESS) != 0
+        };
+        if refused {
+            tracing::debug!("password hashing threads keep the normal priority");
+        }
+    }
 }
 
 fn rand_password() -> String {
@@ -75,5 +124,24 @@ mod tests {
         assert!(p.verify("correct horse".into(), Some(h.clone())).await.unwrap());
         assert!(!p.verify("wrong horse".into(), Some(h)).await.unwrap());
         assert!(!p.verify("anything".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashing_runs_on_its_own_lower_priority_threads() {
+        let p = Passwords::new(2).unwrap();
+        let (name, nice) = p
+            .run(|| {
+                let name = std::thread::current().name().map(str::to_owned);
+                // SAFETY: as in lower_priority.
+                let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
+                (name, nice)
+            })
+            .await
+            .unwrap();
+        assert!(name.is_some_and(|n| n.starts_with("argon2-")));
+        // SAFETY: as above, for this (tokio) thread.
+        let ours = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
+        assert_eq!(nice, (ours + HASH_NICENESS).min(19), "the lowest priority");
+        assert_eq!(p.pool.current_num_threads(), 2);
     }
 }
