@@ -11,9 +11,9 @@ use crate::auth::Principal;
 use crate::error::ErrorCode;
 use crate::levels::Permission::{self, ReadOthersData, ReadOwnData, WriteOthersData, WriteOwnData};
 use crate::measurements;
-use crate::server::db::{now, rfc3339};
+use crate::server::db::{now, rfc3339, Backend};
 use crate::server::error::ensure_valid;
-use crate::server::paging::{fetch_page, ListQuery};
+use crate::server::paging::ListQuery;
 use crate::server::{Error, Result};
 use crate::state::AppState;
 use crate::text::{text_problems, NAME_MAX};
@@ -133,22 +133,84 @@ pub async fn get(state: &AppState, principal: &Principal, id: i64) -> Result<Mea
     fetch(state, principal, id, ReadOwnData, READABLE).await
 }
 
+/// The rows of one page of a person's sets, newest first (`$1` the owner, `$2` the name
+/// pattern, `$3` the limit, `$4` the offset).
+macro_rules! page_of_sets {
+    () => {
+        "SELECT * FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\' \
+         ORDER BY id DESC LIMIT $3 OFFSET $4"
+    };
+}
+
 /// The caller's own sets, newest first, one page at a time; `q` narrows them by name.
+///
+/// One round trip and one row: the database counts the matches and writes the page as one
+/// JSON array (each set's stored measurements embedded as they are), parsed once here. Read
+/// row by row, a page of 50 cost 50 hand-offs between the database's thread and the
+/// request's and 50 conversions of each column, several times the cost of the rest of the
+/// request (see the README's profile). JSON aggregation is spelled differently by the two
+/// databases, so this is one of the few statements with a text for each.
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<SetPage> {
     principal.require(ReadOwnData)?;
     let page = query.checked()?;
-    let sql = concat!(
-        "SELECT ",
-        set_columns!(),
-        " FROM measurement_sets s WHERE s.user_id = $1 AND LOWER(s.name) LIKE $2 ESCAPE '\\' \
-         ORDER BY s.id DESC LIMIT $3 OFFSET $4"
-    );
-    let rows = sqlx::query_as::<_, SetRow>(sql).bind(principal.account.id).bind(&page.pattern).bind(page.limit).bind(page.offset);
-    let count = sqlx::query("SELECT COUNT(*) AS n FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'")
+    let sql = match state.db.backend {
+        Backend::Sqlite => concat!(
+            "SELECT (SELECT COUNT(*) FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\') AS total, \
+             (SELECT json_group_array(json_object('id', s.id, 'name', s.name, 'notes', s.notes, 'imperial', s.imperial, \
+             'public', s.public, 'measurements', json(s.measurements), 'created_at', s.created_at, 'updated_at', s.updated_at) \
+             ORDER BY s.id DESC) FROM (",
+            page_of_sets!(),
+            ") s) AS page"
+        ),
+        Backend::Postgres => concat!(
+            "SELECT (SELECT COUNT(*) FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\') AS total, \
+             (SELECT COALESCE(json_agg(json_build_object('id', s.id, 'name', s.name, 'notes', s.notes, 'imperial', s.imperial, \
+             'public', s.public, 'measurements', s.measurements::json, 'created_at', s.created_at, 'updated_at', s.updated_at) \
+             ORDER BY s.id DESC), '[]')::text FROM (",
+            page_of_sets!(),
+            ") s) AS page"
+        ),
+    };
+    let row = sqlx::query(sql)
         .bind(principal.account.id)
-        .bind(&page.pattern);
-    let (rows, total) = fetch_page(&state.db, rows, count).await?;
-    Ok(SetPage { sets: rows.into_iter().map(SetRow::view).collect::<Result<_>>()?, total, limit: page.limit, offset: page.offset })
+        .bind(&page.pattern)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_one(&state.db.pool)
+        .await?;
+    let total: i64 = row.try_get("total")?;
+    let text: String = row.try_get("page")?;
+    let rows: Vec<SetJson> =
+        serde_json::from_str(&text).map_err(|e| Error::internal(format!("a page of sets could not be read: {e}")))?;
+    Ok(SetPage { sets: rows.into_iter().map(SetJson::view).collect(), total, limit: page.limit, offset: page.offset })
+}
+
+/// One set as [`list`]'s JSON array holds it.
+#[derive(serde::Deserialize)]
+struct SetJson {
+    id: i64,
+    name: String,
+    notes: String,
+    imperial: i64,
+    public: i64,
+    measurements: BTreeMap<String, f64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl SetJson {
+    fn view(self) -> MeasurementSet {
+        MeasurementSet {
+            id: self.id,
+            name: self.name,
+            notes: self.notes,
+            imperial: self.imperial != 0,
+            public: self.public != 0,
+            measurements: self.measurements,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        }
+    }
 }
 
 /// Changes a set: given fields replace, `measurements` merge (`null` clears one). Nothing
