@@ -40,9 +40,10 @@ WORK="$(mktemp -d)"
 DB=""            # the PostgreSQL database, once created
 HELLO_PID=""
 SERVER_PID=""
+FLOOD_PID=""
 cleanup() {
   set +e
-  for pid in "$SERVER_PID" "$HELLO_PID"; do
+  for pid in "$FLOOD_PID" "$SERVER_PID" "$HELLO_PID"; do
     [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
   [ -n "$DB" ] && psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
@@ -88,6 +89,14 @@ measure() { # ROUTE DATABASE URL [TOKEN]
   ROWS+=("$1|$2|$rps|$p50|$p99|$non2xx|$ratio")
 }
 
+# 20 wrong-password log-ins a second from another client (bench/flood.py: each second from a
+# fresh loopback address and fresh names, so the log-in throttle never stops one before its
+# argon2id verification), until killed; each answer's code goes to $WORK/flood.txt.
+flood() { # PORT
+  : >"$WORK/flood.txt"
+  exec python3 "$ROOT/bench/flood.py" "$1" "$WORK/flood.txt" 20
+}
+
 api() { # METHOD PATH [BODY]: with the key; prints the answer, fails on an error status
   curl -fsS -X "$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     ${3:+--data "$3"} "http://127.0.0.1:$PORT$2"
@@ -121,8 +130,18 @@ run_database() { # NAME: the database in TAPELINE_DATABASE_URL (or SQLite in the
   measure '`GET /api/v1/whoami` (key)' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$TOKEN"
   measure '`GET /api/v1/sets/{id}` (key)' "$name" "http://127.0.0.1:$PORT/api/v1/sets/$set_id" "$TOKEN"
   measure '`GET /api/v1/sets?limit=50` (key, 50 sets)' "$name" "http://127.0.0.1:$PORT/api/v1/sets?limit=50" "$TOKEN"
-
   RSS+=("$name: $(awk '/^VmHWM:/ {printf "%.1f MB", $2 / 1024}' "/proc/$SERVER_PID/status")")
+  if [ "$name" = sqlite ]; then
+    # The same key route while another client floods the log-in form with wrong passwords.
+    flood "$PORT" &
+    FLOOD_PID=$!
+    measure '`GET /api/v1/whoami` (key) during a log-in flood' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$TOKEN"
+    kill "$FLOOD_PID" 2>/dev/null; wait "$FLOOD_PID" 2>/dev/null || true; FLOOD_PID=""
+    FLOOD_HASHED="$(grep -c 'invalid_credentials' "$WORK/flood.txt" || true)"
+    FLOOD_SENT="$(wc -l <"$WORK/flood.txt")"
+    RSS+=("$name after the log-in flood: $(awk '/^VmHWM:/ {printf "%.1f MB", $2 / 1024}' "/proc/$SERVER_PID/status")")
+  fi
+
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""
 }
 
@@ -151,6 +170,17 @@ for row in "${ROWS[@]}"; do
 done
 echo
 echo "Server peak RSS (VmHWM): $(IFS=';'; echo "${RSS[*]}" | sed 's/;/, /g')"
+us() { awk '{ v = $1 + 0; if ($1 ~ /us$/) print v; else if ($1 ~ /ms$/) print v * 1000; else print v * 1000000 }' <<<"$1"; }
+CALM=""; STORM=""
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r route db rps p50 p99 non2xx ratio <<<"$row"
+  [ "$db" = sqlite ] && [ "$route" = '`GET /api/v1/whoami` (key)' ] && CALM="$p99"
+  [ "$db" = sqlite ] && [ "$route" = '`GET /api/v1/whoami` (key) during a log-in flood' ] && STORM="$p99"
+done
+if [ -n "$CALM" ] && [ -n "$STORM" ]; then
+  echo "whoami p99 on SQLite: $CALM without, $STORM during the log-in flood ($(awk -v a="$(us "$STORM")" -v b="$(us "$CALM")" 'BEGIN { printf "%+.0f %%", (a / b - 1) * 100 }'))"
+fi
+echo "Log-in flood: $FLOOD_SENT wrong-password attempts answered during the flooded run, $FLOOD_HASHED of them refused after a hash (invalid_credentials)"
 if [ "$FAILED" != 0 ]; then
   say "some answers were not 2xx (see above): failing"
   exit 1
