@@ -1,7 +1,8 @@
-//! Stored keys, remembered for a moment: what [`super::keys`] reads from the database to check
-//! a key (its secret's hash, level, expiry, revocation, limits and its owner's account), kept
-//! in this process for at most [`KeySettings::cache_ttl`](crate::server::config::KeySettings)
-//! so that a script's burst of calls costs one query, not one per call.
+//! Stored keys, remembered for a moment: what the key store (`keys`) reads from the database
+//! to check a key (its secret's hash, level, expiry, revocation, limits and its owner's
+//! account), kept in this process for at most
+//! [`KeySettings::cache_ttl`](crate::server::config::KeySettings) so that a script's burst of
+//! calls costs one query, not one per call.
 //!
 //! Only the stored facts are remembered, never a verdict: every request still verifies its
 //! secret against the stored hash and checks revocation, expiry, suspension and limits, so a
