@@ -494,7 +494,9 @@ fn all_at_once(targets: &[Target], token: &str, session: &str) -> Vec<(String, &
 
 /// PostgreSQL stopped (`pg_ctl stop -m fast`) and started again under two processes and
 /// nginx: while it is down every call, directly and through nginx, is answered 503
-/// `service_unavailable` (problem+json) within `ANSWER_WHILE_DOWN`; once it is back every
+/// `service_unavailable` (problem+json) within `ANSWER_WHILE_DOWN` — except a key's whoami in
+/// the first moments, which a process may answer from its key cache (never once the cache's
+/// longest time to live has passed); once it is back every
 /// call succeeds within `RECOVERY`, from the same processes. The times are printed.
 #[test]
 fn while_postgresql_is_down_calls_are_answered_503_in_bounded_time_and_succeed_once_it_is_back() {
@@ -510,12 +512,20 @@ fn while_postgresql_is_down_calls_are_answered_503_in_bounded_time_and_succeed_o
 
     cluster.postgres().stop();
     // Twice: first with the pools' connections just ended by the server, then with nothing
-    // listening on its port.
+    // listening on its port — and, by then, no key remembered by any process.
     for round in ["just after the stop", "while it stays down"] {
+        if round == "while it stays down" {
+            std::thread::sleep(app::server::config::MAX_KEY_CACHE);
+        }
         for (target, call, res, took) in all_at_once(&targets, &token, &session) {
             println!("PostgreSQL down ({round}): {call} on {target}: {:?} in {took:?}", res.as_ref().map(|r| r.status));
             let res = res.unwrap_or_else(|e| panic!("{call} on {target} ({round}): no answer after {took:?}: {e}"));
             assert!(took < ANSWER_WHILE_DOWN, "{call} on {target} ({round}) took {took:?}");
+            if round == "just after the stop" && call == "GET /api/v1/whoami (key)" && res.status == 200 {
+                // Answered from the process's key cache: the key was read less than
+                // TAPELINE_KEY_CACHE_MS ago, and whoami needs nothing else.
+                continue;
+            }
             assert_eq!(
                 (res.status, res.header("content-type"), res.code().as_str()),
                 (503, Some("application/problem+json"), "service_unavailable"),

@@ -72,7 +72,15 @@ impl Error {
 }
 
 fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        // PostgreSQL going away (SQLSTATE 57P…: shutting down, restarting, cannot connect
+        // now) or a failed connection (class 08): the database's state, not the request's
+        // fault. The first query on a pooled connection that a stopping server ended gets
+        // this answer (connections are not pinged before every query).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
+    }
 }
 
 /// `Ok` when `errors` is empty, else one `422 validation_failed` listing them all.
