@@ -14,7 +14,8 @@ use crate::error::{ErrorCode, FieldError};
 use crate::levels::Permission::{self, ReadOthersData, ReadOwnData, WriteOthersData, WriteOwnData};
 use crate::server::db::{now, rfc3339};
 use crate::server::error::ensure_valid;
-use crate::server::paging::{fetch_page, ListQuery};
+use crate::json_page_sql;
+use crate::server::paging::{fetch_json_page, ListQuery};
 use crate::server::{Error, Result};
 use crate::sets::service::linkable;
 use crate::state::AppState;
@@ -176,21 +177,50 @@ pub async fn get_public(state: &AppState, id: i64) -> Result<Pattern> {
     Ok(pattern)
 }
 
-/// The caller's own patterns, newest first, one page at a time; `q` narrows them by name.
+/// The caller's own patterns, newest first, one page at a time; `q` narrows them by name. One
+/// round trip and one row ([`json_page_sql!`]).
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<PatternPage> {
     principal.require(ReadOwnData)?;
     let page = query.checked()?;
-    let sql = concat!(
-        "SELECT ",
-        pattern_columns!(),
-        " FROM patterns p WHERE p.user_id = $1 AND LOWER(p.name) LIKE $2 ESCAPE '\\' ORDER BY p.id DESC LIMIT $3 OFFSET $4"
+    let sql = json_page_sql!(
+        table: "patterns",
+        where: "user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'",
+        order: "id DESC",
+        columns: ["id", "name", "notes", "design", "set_id", "public", "created_at", "updated_at"],
+        json: ["settings"],
     );
-    let rows = sqlx::query_as::<_, PatternRow>(sql).bind(principal.account.id).bind(&page.pattern).bind(page.limit).bind(page.offset);
-    let count = sqlx::query("SELECT COUNT(*) AS n FROM patterns WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'")
-        .bind(principal.account.id)
-        .bind(&page.pattern);
-    let (rows, total) = fetch_page(&state.db, rows, count).await?;
-    Ok(PatternPage { patterns: rows.into_iter().map(PatternRow::view).collect::<Result<_>>()?, total, limit: page.limit, offset: page.offset })
+    let (rows, total) = fetch_json_page::<PatternJson>(&state.db, sql, principal.account.id, &page).await?;
+    Ok(PatternPage { patterns: rows.into_iter().map(PatternJson::view).collect(), total, limit: page.limit, offset: page.offset })
+}
+
+/// One pattern as [`list`]'s JSON array holds it.
+#[derive(serde::Deserialize)]
+struct PatternJson {
+    id: i64,
+    name: String,
+    notes: String,
+    design: String,
+    settings: serde_json::Map<String, serde_json::Value>,
+    set_id: Option<i64>,
+    public: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl PatternJson {
+    fn view(self) -> Pattern {
+        Pattern {
+            id: self.id,
+            name: self.name,
+            notes: self.notes,
+            design: self.design,
+            settings: self.settings,
+            set_id: self.set_id,
+            public: self.public != 0,
+            created_at: rfc3339(self.created_at),
+            updated_at: rfc3339(self.updated_at),
+        }
+    }
 }
 
 /// Changes a pattern: given fields replace (settings whole); `set_id: null` unlinks. The

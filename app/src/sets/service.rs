@@ -11,9 +11,10 @@ use crate::auth::Principal;
 use crate::error::ErrorCode;
 use crate::levels::Permission::{self, ReadOthersData, ReadOwnData, WriteOthersData, WriteOwnData};
 use crate::measurements;
-use crate::server::db::{now, rfc3339, Backend};
+use crate::server::db::{now, rfc3339};
 use crate::server::error::ensure_valid;
-use crate::server::paging::ListQuery;
+use crate::json_page_sql;
+use crate::server::paging::{fetch_json_page, ListQuery};
 use crate::server::{Error, Result};
 use crate::state::AppState;
 use crate::text::{text_problems, NAME_MAX};
@@ -133,55 +134,19 @@ pub async fn get(state: &AppState, principal: &Principal, id: i64) -> Result<Mea
     fetch(state, principal, id, ReadOwnData, READABLE).await
 }
 
-/// The rows of one page of a person's sets, newest first (`$1` the owner, `$2` the name
-/// pattern, `$3` the limit, `$4` the offset).
-macro_rules! page_of_sets {
-    () => {
-        "SELECT * FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\' \
-         ORDER BY id DESC LIMIT $3 OFFSET $4"
-    };
-}
-
-/// The caller's own sets, newest first, one page at a time; `q` narrows them by name.
-///
-/// One round trip and one row: the database counts the matches and writes the page as one
-/// JSON array (each set's stored measurements embedded as they are), parsed once here. Read
-/// row by row, a page of 50 cost 50 hand-offs between the database's thread and the
-/// request's and 50 conversions of each column, several times the cost of the rest of the
-/// request (see the README's profile). JSON aggregation is spelled differently by the two
-/// databases, so this is one of the few statements with a text for each.
+/// The caller's own sets, newest first, one page at a time; `q` narrows them by name. One
+/// round trip and one row ([`json_page_sql!`]).
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<SetPage> {
     principal.require(ReadOwnData)?;
     let page = query.checked()?;
-    let sql = match state.db.backend {
-        Backend::Sqlite => concat!(
-            "SELECT (SELECT COUNT(*) FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\') AS total, \
-             (SELECT json_group_array(json_object('id', s.id, 'name', s.name, 'notes', s.notes, 'imperial', s.imperial, \
-             'public', s.public, 'measurements', json(s.measurements), 'created_at', s.created_at, 'updated_at', s.updated_at) \
-             ORDER BY s.id DESC) FROM (",
-            page_of_sets!(),
-            ") s) AS page"
-        ),
-        Backend::Postgres => concat!(
-            "SELECT (SELECT COUNT(*) FROM measurement_sets WHERE user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\') AS total, \
-             (SELECT COALESCE(json_agg(json_build_object('id', s.id, 'name', s.name, 'notes', s.notes, 'imperial', s.imperial, \
-             'public', s.public, 'measurements', s.measurements::json, 'created_at', s.created_at, 'updated_at', s.updated_at) \
-             ORDER BY s.id DESC), '[]')::text FROM (",
-            page_of_sets!(),
-            ") s) AS page"
-        ),
-    };
-    let row = sqlx::query(sql)
-        .bind(principal.account.id)
-        .bind(&page.pattern)
-        .bind(page.limit)
-        .bind(page.offset)
-        .fetch_one(&state.db.pool)
-        .await?;
-    let total: i64 = row.try_get("total")?;
-    let text: String = row.try_get("page")?;
-    let rows: Vec<SetJson> =
-        serde_json::from_str(&text).map_err(|e| Error::internal(format!("a page of sets could not be read: {e}")))?;
+    let sql = json_page_sql!(
+        table: "measurement_sets",
+        where: "user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'",
+        order: "id DESC",
+        columns: ["id", "name", "notes", "imperial", "public", "created_at", "updated_at"],
+        json: ["measurements"],
+    );
+    let (rows, total) = fetch_json_page::<SetJson>(&state.db, sql, principal.account.id, &page).await?;
     Ok(SetPage { sets: rows.into_iter().map(SetJson::view).collect(), total, limit: page.limit, offset: page.offset })
 }
 
