@@ -366,6 +366,9 @@ fn bad_fair_use_limits_stop_start_up_naming_the_setting() {
         ("TAPELINE_ANON_RATE_LIMIT", "-1", "--anon-rate-limit"),
         ("TAPELINE_KEY_LIMITS", "yes", "--key-limits"),
         ("TAPELINE_TRUSTED_PROXIES", "10.0.0.0/99", "--trusted-proxies"),
+        ("TAPELINE_KEY_CACHE_MS", "1001", "--key-cache-ms"),
+        ("TAPELINE_KEY_CACHE_MS", "-1", "--key-cache-ms"),
+        ("TAPELINE_KEY_CACHE_MS", "half", "--key-cache-ms"),
     ] {
         let out = tapeline(dir.path()).env(variable, value).args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{variable}={value}: {}", text(&out.stderr));
@@ -373,7 +376,7 @@ fn bad_fair_use_limits_stop_start_up_naming_the_setting() {
         assert!(stderr.contains(flag) && stderr.contains(value), "{variable}={value}: {stderr}");
     }
     let help = text(&tapeline(dir.path()).args(["serve", "--help"]).output().unwrap().stdout);
-    for variable in ["TAPELINE_KEY_RATE_LIMIT", "TAPELINE_KEY_DAILY_QUOTA", "TAPELINE_ANON_RATE_LIMIT", "TAPELINE_KEY_LIMITS"] {
+    for variable in ["TAPELINE_KEY_RATE_LIMIT", "TAPELINE_KEY_DAILY_QUOTA", "TAPELINE_ANON_RATE_LIMIT", "TAPELINE_KEY_LIMITS", "TAPELINE_KEY_CACHE_MS"] {
         assert!(help.contains(variable), "serve --help documents {variable}");
     }
 }
