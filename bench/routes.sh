@@ -8,6 +8,8 @@
 #     is started with one user, one level-3 key with a raised limit (limits and usage counting
 #     stay on) and 51 sets, and wrk measures `GET /healthz`, `GET /api/v1/whoami`,
 #     `GET /api/v1/sets/{id}` and `GET /api/v1/sets?limit=50` (a page of 50) with the key;
+#     then whoami during a log-in flood (SQLite), and whoami again from a server restarted
+#     with the key cache off (TAPELINE_KEY_CACHE_MS=0);
 #   - one table: requests/s, p50, p99, non-2xx answers, and each route's ratio to the
 #     hello-world measured just before it, plus the server's peak RSS (VmHWM) per database.
 # Any non-2xx answer or socket error fails the script (after the table). Everything it starts
@@ -55,7 +57,7 @@ SITE="$ROOT/target/site"   # the API serves without it; the pages would need it
 [ -d "$SITE" ] || { SITE="$WORK/site"; mkdir -p "$SITE"; }
 export TAPELINE_KEY_RATE_LIMIT=1000000 TAPELINE_KEY_DAILY_QUOTA=1000000000
 export TAPELINE_LOG=warn LEPTOS_SITE_ROOT="$SITE"
-unset TAPELINE_REDIS_URL TAPELINE_KEY_LIMITS
+unset TAPELINE_REDIS_URL TAPELINE_KEY_LIMITS TAPELINE_KEY_CACHE_MS
 
 HELLO_PORT="$(free_port)"
 "$HELLO" "$HELLO_PORT" >"$WORK/hello.log" 2>&1 &
@@ -142,6 +144,13 @@ run_database() { # NAME: the database in TAPELINE_DATABASE_URL (or SQLite in the
     RSS+=("$name after the log-in flood: $(awk '/^VmHWM:/ {printf "%.1f MB", $2 / 1024}' "/proc/$SERVER_PID/status")")
   fi
 
+  kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""
+
+  # The key cache's share: the same whoami from a server that remembers no key.
+  TAPELINE_KEY_CACHE_MS=0 "$BIN" serve --listen "127.0.0.1:$PORT" >>"$WORK/$name.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for "http://127.0.0.1:$PORT/healthz"
+  measure '`GET /api/v1/whoami` (key), key cache off' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$TOKEN"
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""
 }
 
