@@ -28,25 +28,28 @@ macro_rules! pattern_columns {
     };
 }
 
-#[derive(Debug, FromRow)]
-struct PatternRow {
+/// A stored pattern: `S` is its settings as stored (JSON text, in a row read column by
+/// column), or already parsed (in a [`json_page_sql!`] page, where the database embedded them).
+#[derive(Debug, FromRow, serde::Deserialize)]
+struct PatternRow<S = String> {
     id: i64,
     user_id: i64,
     name: String,
     notes: String,
     design: String,
-    settings: String,
+    settings: S,
     set_id: Option<i64>,
     public: i64,
     created_at: i64,
     updated_at: i64,
 }
 
-impl PatternRow {
-    fn view(self) -> Result<Pattern> {
-        let settings = serde_json::from_str(&self.settings)
-            .map_err(|e| Error::internal(format!("pattern {} holds unreadable settings: {e}", self.id)))?;
-        Ok(Pattern {
+type Settings = serde_json::Map<String, serde_json::Value>;
+
+impl<S> PatternRow<S> {
+    /// The pattern as the API shows it, with `settings` in place of the stored ones.
+    fn view_with(self, settings: Settings) -> Pattern {
+        Pattern {
             id: self.id,
             name: self.name,
             notes: self.notes,
@@ -56,7 +59,22 @@ impl PatternRow {
             public: self.public != 0,
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
-        })
+        }
+    }
+}
+
+impl PatternRow {
+    fn view(self) -> Result<Pattern> {
+        let settings = serde_json::from_str(&self.settings)
+            .map_err(|e| Error::internal(format!("pattern {} holds unreadable settings: {e}", self.id)))?;
+        Ok(self.view_with(settings))
+    }
+}
+
+impl PatternRow<Settings> {
+    fn view(mut self) -> Pattern {
+        let settings = std::mem::take(&mut self.settings);
+        self.view_with(settings)
     }
 }
 
@@ -186,41 +204,11 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
         table: "patterns",
         where: "user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'",
         order: "id DESC",
-        columns: ["id", "name", "notes", "design", "set_id", "public", "created_at", "updated_at"],
+        columns: ["id", "user_id", "name", "notes", "design", "set_id", "public", "created_at", "updated_at"],
         json: ["settings"],
     );
-    let (rows, total) = fetch_json_page::<PatternJson>(&state.db, sql, principal.account.id, &page).await?;
-    Ok(PatternPage { patterns: rows.into_iter().map(PatternJson::view).collect(), total, limit: page.limit, offset: page.offset })
-}
-
-/// One pattern as [`list`]'s JSON array holds it.
-#[derive(serde::Deserialize)]
-struct PatternJson {
-    id: i64,
-    name: String,
-    notes: String,
-    design: String,
-    settings: serde_json::Map<String, serde_json::Value>,
-    set_id: Option<i64>,
-    public: i64,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl PatternJson {
-    fn view(self) -> Pattern {
-        Pattern {
-            id: self.id,
-            name: self.name,
-            notes: self.notes,
-            design: self.design,
-            settings: self.settings,
-            set_id: self.set_id,
-            public: self.public != 0,
-            created_at: rfc3339(self.created_at),
-            updated_at: rfc3339(self.updated_at),
-        }
-    }
+    let (rows, total) = fetch_json_page::<PatternRow<Settings>>(&state.db, sql, principal.account.id, &page).await?;
+    Ok(PatternPage { patterns: rows.into_iter().map(|row| row.view()).collect(), total, limit: page.limit, offset: page.offset })
 }
 
 /// Changes a pattern: given fields replace (settings whole); `set_id: null` unlinks. The
@@ -293,5 +281,5 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<
 pub async fn all_of(state: &AppState, user_id: i64) -> Result<Vec<Pattern>> {
     let sql = concat!("SELECT ", pattern_columns!(), " FROM patterns p WHERE p.user_id = $1 ORDER BY p.id");
     let rows = sqlx::query_as::<_, PatternRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
-    rows.into_iter().map(PatternRow::view).collect()
+    rows.into_iter().map(|row| row.view()).collect()
 }

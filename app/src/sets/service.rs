@@ -27,23 +27,24 @@ macro_rules! set_columns {
     };
 }
 
-#[derive(Debug, FromRow)]
-struct SetRow {
+/// A stored set: `M` is its measurements as stored (JSON text, in a row read column by
+/// column), or already parsed (in a [`json_page_sql!`] page, where the database embedded them).
+#[derive(Debug, FromRow, serde::Deserialize)]
+struct SetRow<M = String> {
     id: i64,
     name: String,
     notes: String,
     imperial: i64,
     public: i64,
-    measurements: String,
+    measurements: M,
     created_at: i64,
     updated_at: i64,
 }
 
-impl SetRow {
-    fn view(self) -> Result<MeasurementSet> {
-        let measurements: BTreeMap<String, f64> = serde_json::from_str(&self.measurements)
-            .map_err(|e| Error::internal(format!("set {} holds unreadable measurements: {e}", self.id)))?;
-        Ok(MeasurementSet {
+impl<M> SetRow<M> {
+    /// The set as the API shows it, with `measurements` in place of the stored ones.
+    fn view_with(self, measurements: BTreeMap<String, f64>) -> MeasurementSet {
+        MeasurementSet {
             id: self.id,
             name: self.name,
             notes: self.notes,
@@ -52,7 +53,22 @@ impl SetRow {
             measurements,
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
-        })
+        }
+    }
+}
+
+impl SetRow {
+    fn view(self) -> Result<MeasurementSet> {
+        let measurements = serde_json::from_str(&self.measurements)
+            .map_err(|e| Error::internal(format!("set {} holds unreadable measurements: {e}", self.id)))?;
+        Ok(self.view_with(measurements))
+    }
+}
+
+impl SetRow<BTreeMap<String, f64>> {
+    fn view(mut self) -> MeasurementSet {
+        let measurements = std::mem::take(&mut self.measurements);
+        self.view_with(measurements)
     }
 }
 
@@ -146,36 +162,8 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
         columns: ["id", "name", "notes", "imperial", "public", "created_at", "updated_at"],
         json: ["measurements"],
     );
-    let (rows, total) = fetch_json_page::<SetJson>(&state.db, sql, principal.account.id, &page).await?;
-    Ok(SetPage { sets: rows.into_iter().map(SetJson::view).collect(), total, limit: page.limit, offset: page.offset })
-}
-
-/// One set as [`list`]'s JSON array holds it.
-#[derive(serde::Deserialize)]
-struct SetJson {
-    id: i64,
-    name: String,
-    notes: String,
-    imperial: i64,
-    public: i64,
-    measurements: BTreeMap<String, f64>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl SetJson {
-    fn view(self) -> MeasurementSet {
-        MeasurementSet {
-            id: self.id,
-            name: self.name,
-            notes: self.notes,
-            imperial: self.imperial != 0,
-            public: self.public != 0,
-            measurements: self.measurements,
-            created_at: rfc3339(self.created_at),
-            updated_at: rfc3339(self.updated_at),
-        }
-    }
+    let (rows, total) = fetch_json_page::<SetRow<BTreeMap<String, f64>>>(&state.db, sql, principal.account.id, &page).await?;
+    Ok(SetPage { sets: rows.into_iter().map(|row| row.view()).collect(), total, limit: page.limit, offset: page.offset })
 }
 
 /// Changes a set: given fields replace, `measurements` merge (`null` clears one). Nothing
@@ -271,5 +259,5 @@ pub async fn linkable(state: &AppState, owner: i64, set_id: i64) -> Result<bool>
 pub async fn all_of(state: &AppState, user_id: i64) -> Result<Vec<MeasurementSet>> {
     let sql = concat!("SELECT ", set_columns!(), " FROM measurement_sets s WHERE s.user_id = $1 ORDER BY s.id");
     let rows = sqlx::query_as::<_, SetRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
-    rows.into_iter().map(SetRow::view).collect()
+    rows.into_iter().map(|row| row.view()).collect()
 }
