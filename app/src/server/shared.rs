@@ -73,30 +73,13 @@ impl Shared {
             }
         }
         let mut connection = self.connection.clone();
-        let answer = tokio::time::timeout(RESPONSE_TIMEOUT * 2, invocation.invoke_async::<T>(&mut connection)).await;
-        match answer {
-            Ok(Ok(value)) => {
-                self.mark(true, None);
-                Some(value)
-            }
-            Ok(Err(e)) => {
-                self.mark(false, Some(e.to_string()));
-                None
-            }
-            Err(_) => {
-                self.mark(false, Some("no answer in time".to_owned()));
-                None
-            }
-        }
+        self.answered(invocation.invoke_async::<T>(&mut connection)).await
     }
 
     /// A PING, for `/healthz`: whether Redis answers now.
     pub async fn ping(&self) -> bool {
         let mut connection = self.connection.clone();
-        let answer = tokio::time::timeout(RESPONSE_TIMEOUT * 2, redis::cmd("PING").query_async::<String>(&mut connection)).await;
-        let ok = matches!(answer, Ok(Ok(_)));
-        self.mark(ok, (!ok).then(|| "no answer to PING".to_owned()));
-        ok
+        self.answered(redis::cmd("PING").query_async::<String>(&mut connection)).await.is_some()
     }
 
     /// Publishes `message` on `channel`, for the other processes' [`Shared::subscribe`];
@@ -105,11 +88,7 @@ impl Shared {
         let mut connection = self.connection.clone();
         let mut command = redis::cmd("PUBLISH");
         command.arg(channel).arg(message);
-        match tokio::time::timeout(RESPONSE_TIMEOUT * 2, command.query_async::<i64>(&mut connection)).await {
-            Ok(Ok(_)) => self.mark(true, None),
-            Ok(Err(e)) => self.mark(false, Some(e.to_string())),
-            Err(_) => self.mark(false, Some("no answer in time".to_owned())),
-        }
+        self.answered(command.query_async::<i64>(&mut connection)).await;
     }
 
     /// Calls `on_message` for every message on `channel`, until the process stops. While the
@@ -133,6 +112,25 @@ impl Shared {
                 Err(e) => tracing::debug!(channel, error = %e, "cannot reach Redis to subscribe"),
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    /// Waits for `call`'s answer (at most twice the response timeout) and records whether
+    /// Redis answered; `None` when it did not.
+    async fn answered<T>(&self, call: impl std::future::Future<Output = redis::RedisResult<T>>) -> Option<T> {
+        match tokio::time::timeout(RESPONSE_TIMEOUT * 2, call).await {
+            Ok(Ok(value)) => {
+                self.mark(true, None);
+                Some(value)
+            }
+            Ok(Err(e)) => {
+                self.mark(false, Some(e.to_string()));
+                None
+            }
+            Err(_) => {
+                self.mark(false, Some("no answer in time".to_owned()));
+                None
+            }
         }
     }
 
