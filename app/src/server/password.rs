@@ -1,11 +1,13 @@
 //! Password hashing with argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane).
 //!
 //! Hashing is deliberately expensive, so it never runs on the async worker threads. It runs
-//! on a pool of its own, as many threads as hashes may run at once (`hash_concurrency`), and
-//! a semaphore bounds how many wait, so that a burst of log-ins can neither exhaust memory nor
-//! starve the requests that need no hash:
-//! - a fixed set of threads keeps argon2's 19 MiB blocks in as many allocator arenas (on
-//!   tokio's blocking pool each new thread took its own arena and kept its 19 MiB: a flood of
+//! on a pool of its own, as many threads as hashes may run at once (`hash_concurrency`). A
+//! semaphore with as many permits lets a hash into the pool only when a thread is free; the
+//! others wait in their request, so a request abandoned while waiting (its client gone)
+//! never costs a hash. A burst of log-ins can neither exhaust memory nor starve the requests
+//! that need no hash:
+//! - a fixed set of threads keeps argon2's 19 MiB blocks in as many per-thread heaps of the
+//!   allocator (on tokio's blocking pool each new thread kept its own 19 MiB: a flood of
 //!   wrong passwords grew the server past 250 MB);
 //! - the threads run at the lowest scheduling priority (nice 19): when the CPU is saturated,
 //!   the calls that cost microseconds (every key-authenticated call) go first and password
