@@ -18,11 +18,6 @@ backend_tests!(
     the_console_pages_are_not_found_for_non_staff,
 );
 
-async fn id_of(app: &TestApp, username: &str) -> i64 {
-    use sqlx::Row;
-    sqlx::query("SELECT id FROM users WHERE username = $1").bind(username).fetch_one(&app.state.db.pool).await.unwrap().get(0)
-}
-
 async fn audit_kinds(app: &TestApp, session: &str) -> Vec<(String, String)> {
     let log = app.api("GET", "/api/v1/account/audit", Auth::Session(session), None).await.json();
     log["events"].as_array().unwrap().iter().map(|e| (e["kind"].as_str().unwrap().to_owned(), e["detail"].as_str().unwrap().to_owned())).collect()
@@ -169,7 +164,7 @@ async fn bad_key_limits_and_queries_are_refused_naming_the_field(app: TestApp) {
 async fn suspending_stops_keys_and_sessions_and_unsuspending_restores_the_keys(app: TestApp) {
     let ann = app.signed_up("ann").await;
     let key = app.create_key(Auth::Session(&ann), json!({ "name": "k" })).await;
-    let ann_id = id_of(&app, "ann").await;
+    let ann_id = app.user_id("ann").await;
     let support = app.staff("helper", Role::Support).await;
     let path = format!("/api/v1/admin/users/{ann_id}");
     let res = app.api("POST", &format!("{path}/suspend"), Auth::Session(&support), Some(json!({}))).await;
@@ -187,7 +182,7 @@ async fn suspending_stops_keys_and_sessions_and_unsuspending_restores_the_keys(a
     assert!(detail["activity"].as_array().unwrap().iter().any(|e| e["kind"] == "account_suspended" && e["detail"].as_str().unwrap().contains("by helper: scraping")));
     // Support (7) may not act on an admin (8).
     let root = app.staff("root", Role::Admin).await;
-    let root_id = id_of(&app, "root").await;
+    let root_id = app.user_id("root").await;
     let res = app.api("POST", &format!("/api/v1/admin/users/{root_id}/suspend"), Auth::Session(&support), Some(json!({ "reason": "x" }))).await;
     assert_eq!((res.status, res.json()["code"].clone()), (StatusCode::FORBIDDEN, json!("level_too_low")));
 
@@ -206,9 +201,9 @@ async fn suspending_stops_keys_and_sessions_and_unsuspending_restores_the_keys(a
 
 async fn roles_change_and_the_last_admin_stays(app: TestApp) {
     let ann = app.signed_up("ann").await;
-    let ann_id = id_of(&app, "ann").await;
+    let ann_id = app.user_id("ann").await;
     let root = app.staff("root", Role::Admin).await;
-    let root_id = id_of(&app, "root").await;
+    let root_id = app.user_id("root").await;
     let support = app.staff("helper", Role::Support).await;
     let res = app.api("PATCH", &format!("/api/v1/admin/users/{ann_id}"), Auth::Session(&support), Some(json!({ "role": "curator" }))).await;
     assert_eq!((res.status, res.json()["code"].clone()), (StatusCode::FORBIDDEN, json!("level_too_low")));

@@ -25,11 +25,6 @@ fn config(ttl: Duration) -> app::server::Config {
     config
 }
 
-async fn id_of(app: &TestApp, username: &str) -> i64 {
-    use sqlx::Row;
-    sqlx::query("SELECT id FROM users WHERE username = $1").bind(username).fetch_one(&app.state.db.pool).await.unwrap().get(0)
-}
-
 async fn whoami(app: &TestApp, token: &str) -> (StatusCode, serde_json::Value) {
     let res = app.api("GET", "/api/v1/whoami", Auth::Bearer(token), None).await;
     (res.status, res.json())
@@ -53,7 +48,7 @@ async fn every_change_applies_to_a_remembered_key_on_its_very_next_request(app: 
     let app = TestApp::start(app.url.clone(), common::DbHandle::Borrowed, config(Duration::from_secs(3600))).await;
     assert!(app.state.key_cache.is_enabled());
     let ann = app.signed_up("ann").await;
-    let ann_id = id_of(&app, "ann").await;
+    let ann_id = app.user_id("ann").await;
     let root = app.staff("root", app::levels::Role::Admin).await;
     let key = app.create_key(Auth::Session(&ann), json!({ "name": "k", "level": 4 })).await;
     let (status, me) = whoami(&app, &key.token).await;

@@ -340,6 +340,12 @@ impl TestApp {
         res.session_token().expect("staff login")
     }
 
+    /// The id of the account named `username`.
+    pub async fn user_id(&self, username: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM users WHERE username = $1").bind(username).fetch_one(&self.state.db.pool).await.unwrap().get(0)
+    }
+
     /// Runs `sql` behind the service layer's back (to set up a state no request can make,
     /// such as a key that expired an hour ago), then forgets the keys this process remembers,
     /// as any change through the service layer does.
