@@ -8,4 +8,5 @@ source scripts/setup.sh
 log "building Tapeline (release)"
 leptos build --release
 log "starting Tapeline — open http://${TAPELINE_LISTEN:-127.0.0.1:3000} (Ctrl-C stops it)"
-exec target/release/tapeline serve "$@"
+# The binary is where cargo put it (CARGO_TARGET_DIR, when set); the site stays in target/site.
+exec "${CARGO_TARGET_DIR:-target}/release/tapeline" serve "$@"
