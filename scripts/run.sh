@@ -4,9 +4,10 @@
 # (see `target/release/tapeline serve --help`); TAPELINE_* variables work too.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-source scripts/setup.sh
-log "building Tapeline (release)"
-leptos build --release
-log "starting Tapeline — open http://${TAPELINE_LISTEN:-127.0.0.1:3000} (Ctrl-C stops it)"
-# The binary is where cargo put it (CARGO_TARGET_DIR, when set); the site stays in target/site.
-exec "${CARGO_TARGET_DIR:-target}/release/tapeline" serve "$@"
+bash scripts/build.sh --release
+# The binary and the site are where the build put them (CARGO_TARGET_DIR, when set).
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$target/site}"
+printf '\033[1;34m[run]\033[0m %s\n' \
+  "starting Tapeline — open http://${TAPELINE_LISTEN:-127.0.0.1:3000} (Ctrl-C stops it)" >&2
+exec "$target/release/tapeline" serve "$@"

@@ -13,10 +13,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"            # project-local tools (npm binaryen, cached marker files)
-CARGO_LEPTOS_VERSION="0.3.11"
-# Must equal the `wasm-bindgen` version pinned with `=` in Cargo.toml.
-WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml")"
 BINARYEN_VERSION="132.0.0"
+ESBUILD_VERSION="0.28.2"     # minifies the release build's JavaScript glue and stylesheet
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 
@@ -63,33 +61,13 @@ else
   LEPTOS_TOOLCHAIN=stable
 fi
 
-# --- 3. cargo-leptos ---------------------------------------------------------------------
-# Built in the dev profile without debug info: ~8 min on 2 cores instead of ~26 min for the
-# release profile, and it builds the workspace identically (it mostly drives cargo).
-# `no_downloads`: it never fetches tools itself; it uses wasm-bindgen and wasm-opt from PATH.
-if ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-  log "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (debug profile, takes several minutes)"
-  # Its lock file needs rustc >= 1.96, which Debian's rustc-web provides.
-  CARGO_PROFILE_DEV_DEBUG=0 RUSTUP_TOOLCHAIN="$LEPTOS_TOOLCHAIN" \
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads \
-    --debug --locked --root "$HOME/.cargo"
-fi
-
-# --- 4. wasm-bindgen-cli (exactly the crate's version) ---------------------------------
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
-  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  # `--locked` fails to resolve on these machines (a locked version is missing from the
-  # registry); the unlocked build is fine.
-  RUSTUP_TOOLCHAIN="$LEPTOS_TOOLCHAIN" cargo install wasm-bindgen-cli \
-    --version "$WASM_BINDGEN_VERSION" --root "$HOME/.cargo"
-fi
-
-# --- 5. npm: wasm-opt (binaryen) and Playwright -------------------------------------------
+# --- 3. npm: wasm-opt (binaryen), esbuild and Playwright -------------------------------------------
 mkdir -p "$TOOLS"
-if [ ! -x "$TOOLS/node_modules/.bin/wasm-opt" ] || \
-   ! grep -q "\"version\": \"$BINARYEN_VERSION\"" "$TOOLS/node_modules/binaryen/package.json" 2>/dev/null; then
-  log "npm: binaryen@$BINARYEN_VERSION (wasm-opt for release builds)"
-  (cd "$TOOLS" && npm install --no-audit --no-fund --silent --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION")
+npm_has() { grep -q "\"version\": \"$2\"" "$TOOLS/node_modules/$1/package.json" 2>/dev/null; }
+if ! npm_has binaryen "$BINARYEN_VERSION" || ! npm_has esbuild "$ESBUILD_VERSION"; then
+  log "npm: binaryen@$BINARYEN_VERSION (wasm-opt) and esbuild@$ESBUILD_VERSION for release builds"
+  (cd "$TOOLS" && npm install --no-audit --no-fund --silent --prefix "$TOOLS" \
+    "binaryen@$BINARYEN_VERSION" "esbuild@$ESBUILD_VERSION")
 fi
 # Reinstalled whenever the lock file changed since the last install (npm keeps a copy of it
 # in node_modules/.package-lock.json).
@@ -103,21 +81,7 @@ fi
 # --- Environment for the callers --------------------------------------------------------
 export PATH="$TOOLS/node_modules/.bin:$PATH"
 export TAPELINE_LEPTOS_TOOLCHAIN="$LEPTOS_TOOLCHAIN"
-# One target directory for cargo test and cargo leptos, so nothing is built twice.
+# One target directory for cargo test and scripts/build.sh, so nothing is built twice.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
-# Runs cargo-leptos with the environment the chosen wasm route needs.
-leptos() {
-  if [ "$TAPELINE_LEPTOS_TOOLCHAIN" = debian ]; then
-    # The front end: Debian's compiler, std built from rust-web-src. build-std passes -Z
-    # flags to every crate, which Debian's rustc accepts only with RUSTC_BOOTSTRAP.
-    # The server: rustup's stable (without RUSTC_BOOTSTRAP), the same compiler `cargo test`
-    # uses, so the two share one set of compiled dependencies in target/.
-    RUSTUP_TOOLCHAIN=debian RUSTC_BOOTSTRAP=1 \
-      LEPTOS_BIN_CARGO_COMMAND="env -u RUSTC_BOOTSTRAP -u RUSTUP_TOOLCHAIN cargo" \
-      cargo leptos "$@" --lib-cargo-args=-Zbuild-std=std,panic_abort
-  else
-    cargo leptos "$@"
-  fi
-}
 log "toolchain ready (wasm route: $WASM_ROUTE)"

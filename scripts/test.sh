@@ -28,8 +28,7 @@ if ! pg_up; then
   log "PostgreSQL unreachable: its tests are skipped (TAPELINE_SKIP_POSTGRES=1)"
 fi
 
-log "building the server and the WebAssembly front end (debug)"
-leptos build
+bash scripts/build.sh
 
 log "Rust unit and integration tests (SQLite and PostgreSQL; the cluster with nginx and Redis)"
 # In parallel, with the default thread count (see README, "Tests", for the render hang that
