@@ -12,7 +12,7 @@ const repoRoot = path.resolve(__dirname, '..');
 if (!fs.existsSync(path.resolve(repoRoot, bin))) {
   throw new Error(
     `Tapeline binary not found at ${path.resolve(repoRoot, bin)}: build it (with the WASM bundle) ` +
-      'with cargo leptos build, or point TAPELINE_BIN at one.',
+      'with bash scripts/build.sh, or point TAPELINE_BIN at one.',
   );
 }
 

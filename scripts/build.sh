@@ -96,15 +96,24 @@ fi
 log "assembling the site in $SITE"
 mkdir -p "$PKG"
 wasm="$FRONT_TARGET/wasm32-unknown-unknown/$front_dir/${LIB_PACKAGE//-/_}.wasm"
-# Leptos's hydration script loads $PKG/$NAME.js and $PKG/$NAME.wasm.
-wasm-bindgen --target web --out-name "$NAME" --out-dir "$PKG" "$wasm"
-mv -f "$PKG/${NAME}_bg.wasm" "$PKG/$NAME.wasm"
+# What the site's WebAssembly was made from; when that has not changed, wasm-bindgen and
+# wasm-opt (half a minute on a release bundle) are not run again.
+made_from="$($release && echo release || echo debug) $(stat -c %Y.%s "$wasm") $WASM_BINDGEN_VERSION"
+if [ "$(cat "$PKG/.made-from" 2>/dev/null)" != "$made_from" ] || [ ! -f "$PKG/$NAME.wasm" ]; then
+  rm -f "$PKG/.made-from"
+  # Leptos's hydration script loads $PKG/$NAME.js and $PKG/$NAME.wasm.
+  wasm-bindgen --target web --out-name "$NAME" --out-dir "$PKG" "$wasm"
+  mv -f "$PKG/${NAME}_bg.wasm" "$PKG/$NAME.wasm"
+  if $release; then
+    # The flags cargo-leptos uses; wasm-opt is binaryen's, from npm (never Debian's: setup.sh).
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      "$PKG/$NAME.wasm" -o "$PKG/$NAME.wasm"
+    esbuild "$PKG/$NAME.js" --minify --format=esm --log-level=warning --allow-overwrite \
+      --outfile="$PKG/$NAME.js"
+  fi
+  echo "$made_from" >"$PKG/.made-from"
+fi
 if $release; then
-  # The flags cargo-leptos uses; wasm-opt is binaryen's, from npm (never Debian's: setup.sh).
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    "$PKG/$NAME.wasm" -o "$PKG/$NAME.wasm"
-  esbuild "$PKG/$NAME.js" --minify --format=esm --log-level=warning --allow-overwrite \
-    --outfile="$PKG/$NAME.js"
   # Browsers from the last few years: the stylesheet keeps its modern syntax.
   esbuild "$STYLE_FILE" --minify --target=chrome100,firefox100,safari15 --log-level=warning \
     --outfile="$PKG/$NAME.css"
