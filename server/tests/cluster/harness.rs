@@ -251,12 +251,21 @@ impl Nginx {
     /// (the old ones finish the requests they hold, then exit).
     pub fn reload(&self, down: &[u16]) {
         std::fs::write(self.dir.join("tapeline.conf"), documented_nginx_config(self.target.port, &self.upstreams, down)).unwrap();
-        let started = || std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default().matches("start worker process").count();
-        let before = started();
+        let count = |what: &str| std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default().matches(what).count();
+        let (started, exited) = (|| count("start worker process "), || count(" exited with code "));
+        let (started_before, exited_before) = (started(), exited());
         signal(&self.child, "HUP");
         let deadline = Instant::now() + Duration::from_secs(10);
-        while started() == before {
+        while started() == started_before {
             assert!(Instant::now() < deadline, "nginx did not reload in 10 s:\n{}", tail(&self.dir.join("error.log")));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The old workers, still holding connections made under the old configuration, finish
+        // them and exit: only then can no request reach a process the new one leaves out (a
+        // process stopped before that answered one request 502, under load, once).
+        let old_workers = started() - started_before;
+        while exited() < exited_before + old_workers {
+            assert!(Instant::now() < deadline, "nginx's old workers did not exit in 10 s:\n{}", tail(&self.dir.join("error.log")));
             std::thread::sleep(Duration::from_millis(10));
         }
     }
