@@ -5,6 +5,7 @@
 //! Each resource declares the fields of its own request bodies ([`ApiBody`]) beside them.
 
 use super::error::{Error, Result};
+use super::json::Refusal;
 use crate::error::{ErrorCode, FieldError};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -22,7 +23,8 @@ pub trait ApiBody: DeserializeOwned {
 }
 
 /// A JSON body. Failures are problem+json: 415 without a JSON content type, 413 over
-/// [`BODY_LIMIT`], 400 for broken JSON, 422 naming every unknown or mistyped field.
+/// [`BODY_LIMIT`], 400 for broken JSON or a key given twice (naming it), 422 naming every
+/// unknown or mistyped field.
 pub struct ApiJson<T>(pub T);
 
 impl<T: ApiBody, S: Send + Sync> FromRequest<S> for ApiJson<T> {
@@ -51,8 +53,14 @@ impl<T: ApiBody, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 Error::new(ErrorCode::MalformedRequest, "The request body could not be read.")
             }
         })?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::new(ErrorCode::MalformedRequest, format!("The body is not valid JSON: {e}.")))?;
+        let value = super::json::parse(&bytes).map_err(|refusal| match refusal {
+            Refusal::Syntax(e) => Error::new(ErrorCode::MalformedRequest, format!("The body is not valid JSON: {e}.")),
+            Refusal::Duplicate { path, line, column } => Error::field(
+                ErrorCode::MalformedRequest,
+                &path,
+                format!("The body gives `{path}` more than once (again at line {line} column {column}); give each key once."),
+            ),
+        })?;
         let Some(object) = value.as_object() else {
             return Err(Error::new(ErrorCode::ValidationFailed, "The body must be a JSON object."));
         };
@@ -130,8 +138,15 @@ pub enum Format {
 #[serde(deny_unknown_fields)]
 pub struct FormatParams {
     /// `json` (the default) or `yaml`. Takes precedence over the `Accept` header.
-    #[param(example = "yaml")]
+    #[param(schema_with = format_schema)]
     pub format: Option<String>,
+}
+
+/// The values of `?format=`.
+const FORMATS: [(&str, Format); 2] = [("json", Format::Json), ("yaml", Format::Yaml)];
+
+fn format_schema() -> utoipa::openapi::schema::Object {
+    crate::schema::one_of(FORMATS.iter().map(|(name, _)| *name))
 }
 
 const YAML_TYPES: [&str; 4] = ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"];
@@ -171,12 +186,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Format {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
         let ApiQuery(params) = ApiQuery::<FormatParams>::from_request_parts(parts, state).await?;
         match params.format.as_deref() {
-            Some("json") => Ok(Format::Json),
-            Some("yaml") => Ok(Format::Yaml),
-            Some(other) => Err(Error::validation(vec![FieldError::new(
-                "format",
-                format!("Unknown format '{other}'. Use format=json or format=yaml."),
-            )])),
+            Some(asked) => match FORMATS.iter().find(|(name, _)| *name == asked) {
+                Some((_, format)) => Ok(*format),
+                None => Err(Error::validation(vec![FieldError::new(
+                    "format",
+                    format!("Unknown format '{asked}'. Use format=json or format=yaml."),
+                )])),
+            },
             None => Ok(parts
                 .headers
                 .get(header::ACCEPT)

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod json;
 pub mod paging;
 pub mod password;
 pub mod shared;

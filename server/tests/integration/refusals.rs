@@ -1,7 +1,8 @@
-//! Two refusals that cut across resources, on both databases: a caller who can read an
-//! object but not change it is told `403 level_too_low` (only objects it cannot read answer
-//! 404), and control characters in text fields are a 422 naming the field — never a 500
-//! (PostgreSQL cannot store U+0000 in text) and never stored.
+//! Refusals that cut across resources, on both databases: a caller who can read an object
+//! but not change it is told `403 level_too_low` (only objects it cannot read answer 404);
+//! control characters in text fields are a 422 naming the field — never a 500 (PostgreSQL
+//! cannot store U+0000 in text) and never stored; a JSON body that gives a key twice is a
+//! 400 naming the key, never read as its last value.
 
 use crate::common;
 
@@ -10,7 +11,11 @@ use common::{Auth, TestApp};
 use http::StatusCode;
 use serde_json::{json, Value};
 
-backend_tests!(readers_who_may_not_write_are_told_so, control_characters_are_refused_in_every_text_field);
+backend_tests!(
+    readers_who_may_not_write_are_told_so,
+    control_characters_are_refused_in_every_text_field,
+    a_key_given_twice_is_refused_naming_it,
+);
 
 /// (status, code) of a response, for one-line assertions.
 fn answer(res: &common::TestResponse) -> (u16, Value) {
@@ -120,4 +125,47 @@ async fn control_characters_are_refused_in_every_text_field(app: TestApp) {
     let res = app.login("ann\u{0}", "a long password").await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{}", res.text());
     assert_eq!(res.json()["code"], "invalid_credentials");
+}
+
+async fn a_key_given_twice_is_refused_naming_it(app: TestApp) {
+    let ann = app.signed_up("ann").await;
+    let key = app.create_key(Auth::Session(&ann), json!({ "name": "script", "level": 3 })).await;
+    let send = |method: &'static str, path: String, body: &'static str| {
+        let (app, token) = (&app, key.token.clone());
+        async move {
+            let req = http::Request::builder()
+                .method(method)
+                .uri(path)
+                .header(http::header::HOST, common::HOST)
+                .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            app.send(req).await
+        }
+    };
+    let set = send("POST", "/api/v1/sets".into(), r#"{"name": "mine", "measurements": {"chest": 900}}"#).await;
+    assert_eq!(set.status, StatusCode::CREATED, "{}", set.text());
+    let path = format!("/api/v1/sets/{}", set.json()["id"]);
+
+    let cases: [(&str, String, &str, &str); 4] = [
+        ("POST", "/api/v1/sets".into(), r#"{"name": "a", "name": "b"}"#, "name"),
+        ("PATCH", path.clone(), r#"{"measurements": {"chest": 900, "chest": 901}}"#, "measurements.chest"),
+        ("PATCH", path.clone(), r#"{"notes": "x", "imperial": true, "notes": "y"}"#, "notes"),
+        ("POST", "/api/v1/patterns".into(), r#"{"name": "p", "design": "aaron", "settings": {"ease": 1, "ease": 2}}"#, "settings.ease"),
+    ];
+    for (method, path, body, field) in cases {
+        let res = send(method, path.clone(), body).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{method} {path} {body}: {}", res.text());
+        assert_eq!(res.header("content-type"), Some("application/problem+json"));
+        let problem = res.json();
+        assert_eq!((problem["code"].as_str(), problem["field"].as_str()), (Some("malformed_request"), Some(field)), "{body}");
+        assert!(problem["detail"].as_str().unwrap().contains(&format!("`{field}` more than once")), "{}", res.text());
+    }
+    // Nothing changed: one set, its measurement as first written, no pattern.
+    let sets = send("GET", "/api/v1/sets".into(), "").await.json();
+    assert_eq!(sets["sets"].as_array().map(Vec::len), Some(1), "{sets}");
+    let stored = send("GET", path, "").await.json();
+    assert_eq!((stored["measurements"]["chest"].as_f64(), stored["notes"].as_str()), (Some(900.0), Some("")));
+    assert_eq!(send("GET", "/api/v1/patterns".into(), "").await.json()["patterns"], json!([]));
 }
