@@ -59,6 +59,15 @@ pub enum ErrorCode {
     KeyLimitReached,
     /// The change would leave the instance without an active admin.
     LastAdmin,
+    /// The password given to confirm a change (`current_password`, or the password confirming
+    /// an account's deletion) is not the account's password.
+    WrongPassword,
+    /// Staff may not change the limits of their own keys: another member of staff, or the
+    /// operator on the command line, does that.
+    OwnKeyLimits,
+    /// The object's current state does not allow this change: a pattern's design is fixed at
+    /// creation; a revoked or expired key cannot be rotated.
+    Conflict,
     /// Nothing here (or nothing you may see).
     NotFound,
     /// The request body is larger than the server accepts.
@@ -77,7 +86,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation pages and exhaustive tests.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::ValidationFailed,
         ErrorCode::UsernameTaken,
         ErrorCode::EmailTaken,
@@ -99,6 +108,9 @@ impl ErrorCode {
         ErrorCode::ExpiryInPast,
         ErrorCode::KeyLimitReached,
         ErrorCode::LastAdmin,
+        ErrorCode::WrongPassword,
+        ErrorCode::OwnKeyLimits,
+        ErrorCode::Conflict,
         ErrorCode::NotFound,
         ErrorCode::PayloadTooLarge,
         ErrorCode::MalformedRequest,
@@ -116,7 +128,11 @@ impl ErrorCode {
             | ErrorCode::ExpiryTooShort
             | ErrorCode::ExpiryTooLong
             | ErrorCode::ExpiryInPast => 422,
-            ErrorCode::UsernameTaken | ErrorCode::EmailTaken | ErrorCode::KeyLimitReached | ErrorCode::LastAdmin => 409,
+            ErrorCode::UsernameTaken
+            | ErrorCode::EmailTaken
+            | ErrorCode::KeyLimitReached
+            | ErrorCode::LastAdmin
+            | ErrorCode::Conflict => 409,
             ErrorCode::InvalidCredentials
             | ErrorCode::NotAuthenticated
             | ErrorCode::KeyExpired
@@ -126,7 +142,9 @@ impl ErrorCode {
             | ErrorCode::AccountSuspended
             | ErrorCode::LevelTooLow
             | ErrorCode::LevelAboveCreator
-            | ErrorCode::ExpiryAfterCreator => 403,
+            | ErrorCode::ExpiryAfterCreator
+            | ErrorCode::WrongPassword
+            | ErrorCode::OwnKeyLimits => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::MalformedRequest => 400,
@@ -160,6 +178,9 @@ impl ErrorCode {
             ErrorCode::ExpiryInPast => "Expiry in the past",
             ErrorCode::KeyLimitReached => "Too many API keys",
             ErrorCode::LastAdmin => "The last admin",
+            ErrorCode::WrongPassword => "Wrong password",
+            ErrorCode::OwnKeyLimits => "Not on your own key",
+            ErrorCode::Conflict => "Not in its current state",
             ErrorCode::NotFound => "Not found",
             ErrorCode::PayloadTooLarge => "Request body too large",
             ErrorCode::MalformedRequest => "Malformed request",
@@ -194,6 +215,9 @@ impl ErrorCode {
             ErrorCode::ExpiryInPast => "expiry_in_past",
             ErrorCode::KeyLimitReached => "key_limit_reached",
             ErrorCode::LastAdmin => "last_admin",
+            ErrorCode::WrongPassword => "wrong_password",
+            ErrorCode::OwnKeyLimits => "own_key_limits",
+            ErrorCode::Conflict => "conflict",
             ErrorCode::NotFound => "not_found",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::MalformedRequest => "malformed_request",

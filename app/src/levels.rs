@@ -8,6 +8,26 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The ladder and the roles as the API document states them (server only).
+#[cfg(feature = "ssr")]
+pub mod doc {
+    use utoipa::openapi::schema::Object;
+
+    /// A level on the ladder: see [`super::Level::from_i64`].
+    pub fn level() -> Object {
+        let (min, max) = (super::Level::MIN.get(), super::Level::MAX.get());
+        let range = crate::schema::integer(i64::from(min), i64::from(max));
+        let text = format!("An access level, {min}–{max} (the ladder is in the API description); at most your own. Default {}.", super::DEFAULT_KEY_LEVEL.get());
+        crate::schema::described(range, text, Some(serde_json::json!(1)))
+    }
+
+    /// A role's name: see [`super::Role`]'s `FromStr`.
+    pub fn role() -> Object {
+        let names = crate::schema::one_of(super::Role::ALL.iter().map(|r| r.as_str()));
+        crate::schema::described(names, "The role, and with it the level the account acts at.", Some(serde_json::json!("support")))
+    }
+}
+
 /// One rung of the ladder, 0 (authenticate only) to 8 (write all data of other users).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]

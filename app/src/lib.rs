@@ -11,7 +11,9 @@
 //! - `functions`, `state` — what server functions start with; the application state;
 //! - `auth` — who is calling: accounts, sessions, keys, the `Principal`, the owner scope;
 //! - `audit`, `server` — the audit log; infrastructure (storage, errors, extractors, paging);
-//! - `levels`, `text`, `measurements`, `error` — shared rules and the one error shape.
+//! - `levels`, `text`, `measurements`, `error` — shared rules and the one error shape;
+//! - `schema`, `numbers` — builders for the constraints the API document states, used by the
+//!   rules above to describe themselves; whole numbers read as JSON means them.
 
 #![recursion_limit = "256"]
 
@@ -29,12 +31,15 @@ pub mod export;
 pub mod functions;
 pub mod levels;
 pub mod measurements;
+pub mod numbers;
 #[cfg(feature = "ssr")]
 pub mod openapi;
 pub mod pages;
 pub mod patterns;
 #[cfg(feature = "ssr")]
 pub mod router;
+#[cfg(feature = "ssr")]
+pub mod schema;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod sets;

@@ -77,6 +77,35 @@ pub const MAX_MM: f64 = 5000.0;
 /// Largest shoulder slope accepted, in degrees.
 pub const MAX_DEG: f64 = 90.0;
 
+/// The measurement maps as the API document states them (server only).
+#[cfg(feature = "ssr")]
+pub mod doc {
+    use crate::schema::{closed_object, described, or_null, positive};
+    use utoipa::openapi::schema::Object;
+
+    /// A map of measurements sent by a client: only catalogue names, each a positive value up
+    /// to its unit's maximum, or `null` (clears it in a change; means nothing in a create).
+    /// See [`super::problems`].
+    pub fn values() -> Object {
+        let map = closed_object(super::CATALOGUE.iter().map(|m| {
+            let max = match m.unit {
+                super::Unit::Mm => super::MAX_MM,
+                super::Unit::Deg => super::MAX_DEG,
+            };
+            let mut value = or_null(positive(max));
+            value.description = Some(m.description.to_owned());
+            (m.name.to_owned(), value.into())
+        }));
+        let text = format!(
+            "Measurement name → value: only the names of GET /api/v1/measurements; values greater than 0, in mm (at \
+             most {}) or, for shoulderSlope, degrees (at most {}). `null` clears a stored measurement in a change.",
+            super::MAX_MM,
+            super::MAX_DEG
+        );
+        described(map, text, Some(serde_json::json!({"waist": 720.0, "hips": 980.0})))
+    }
+}
+
 /// The catalogue entry for `name` (exact, case-sensitive, as scripts must send it).
 pub fn find(name: &str) -> Option<&'static Measurement> {
     CATALOGUE.iter().find(|m| m.name == name)

@@ -6,8 +6,10 @@
 use crate::error::{ErrorCode, FieldError, Problem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::header::Header;
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+use utoipa::openapi::link::LinkBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{Content, ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::Modify;
 
 #[derive(utoipa::OpenApi)]
@@ -43,7 +45,108 @@ pub struct SharedResponses;
 impl Modify for SharedResponses {
     fn modify(&self, doc: &mut OpenApi) {
         document_auth_and_errors(doc);
+        document_query_refusals(doc);
+        document_closed_bodies(doc);
+        document_links(doc);
     }
+}
+
+/// Query strings are read by `ApiQuery`, which refuses an unknown or invalid parameter with a
+/// 422 naming it: every operation that takes query parameters says so.
+fn document_query_refusals(doc: &mut OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for op in ops.into_iter().flatten() {
+            let has_query = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+            if has_query && !op.responses.responses.contains_key("422") {
+                let refusal = ResponseBuilder::new()
+                    .description("`validation_failed`: a query parameter is unknown or invalid (named in `field`).")
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                    )
+                    .build();
+                op.responses.responses.insert("422".into(), refusal.into());
+            }
+        }
+    }
+}
+
+/// Every JSON request body is read by `ApiJson`, which refuses unknown fields (each named,
+/// 422): so each body's schema says `additionalProperties: false`. Its optional fields are
+/// Rust `Option`s, which read `null` as "not given": so each also admits `null`.
+fn document_closed_bodies(doc: &mut OpenApi) {
+    let bodies: Vec<String> = operations(doc)
+        .filter_map(|(_, _, op)| match &op.request_body {
+            Some(RefOr::T(body)) => Some(body),
+            _ => None,
+        })
+        .flat_map(|body| body.content.values())
+        .filter_map(|content| match content {
+            RefOr::T(Content { schema: Some(RefOr::Ref(r)), .. }) => r.ref_location.rsplit('/').next().map(str::to_owned),
+            _ => None,
+        })
+        .collect();
+    let Some(components) = doc.components.as_mut() else { return };
+    for name in bodies {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            let required = object.required.clone();
+            for (field, schema) in object.properties.iter_mut() {
+                if let (false, RefOr::T(Schema::Object(field))) = (required.contains(field), schema) {
+                    if let SchemaType::Type(t) = field.schema_type.clone() {
+                        if t != Type::Null {
+                            field.schema_type = SchemaType::from_iter([t, Type::Null]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// OpenAPI links from each create operation to the operations on what it created, so that a
+/// client generator or a stateful tester can follow them: a `POST` on `/api/v1/x` that
+/// answers 201 links to every operation on `/api/v1/x/{id}` and below, and to its public read
+/// `/api/v1/public/x/{id}` where there is one, with `id` taken from the created object's
+/// `id`. Derived from the paths, so a new resource gets its links by its routes.
+fn document_links(doc: &mut OpenApi) {
+    let targets: Vec<(String, &str, String)> = operations(doc)
+        .filter_map(|(path, method, op)| Some((path.to_owned(), method, op.operation_id.clone()?)))
+        .collect();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let Some(create) = item.post.as_mut() else { continue };
+        let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else { continue };
+        let prefix = format!("{path}/{{id}}");
+        let public = path.strip_prefix("/api/v1/").map(|rest| format!("/api/v1/public/{rest}/{{id}}"));
+        for (target_path, method, operation_id) in &targets {
+            let on_it = target_path == &prefix || target_path.starts_with(&format!("{prefix}/"));
+            if !on_it && public.as_ref() != Some(target_path) {
+                continue;
+            }
+            let link = LinkBuilder::new()
+                .operation_id(operation_id)
+                .parameter("id", "$response.body#/id")
+                .description(format!("{method} {target_path} on the object just created"))
+                .build();
+            created.links.insert(operation_id.clone(), RefOr::T(link));
+        }
+    }
+}
+
+/// Every operation of the document: its path, method (upper case) and description.
+fn operations(doc: &OpenApi) -> impl Iterator<Item = (&str, &'static str, &Operation)> {
+    doc.paths.paths.iter().flat_map(|(path, item)| {
+        [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ]
+        .into_iter()
+        .filter_map(move |(method, op)| op.as_ref().map(|op| (path.as_str(), method, op)))
+    })
 }
 
 fn document_auth_and_errors(doc: &mut OpenApi) {
@@ -89,7 +192,7 @@ fn document_auth_and_errors(doc: &mut OpenApi) {
         ("500", "`internal`: something went wrong on the server; it has been logged."),
     ];
     let body = [
-        ("400", "`malformed_request`: the body is not valid JSON."),
+        ("400", "`malformed_request`: the body is not valid JSON, or gives a key twice (named in `field`)."),
         ("413", "`payload_too_large`: the body is over 64 KiB."),
         ("415", "`unsupported_media_type`: send `Content-Type: application/json`."),
         ("422", "`validation_failed` (unknown or invalid fields, each named in `errors`), `unknown_level`, `expiry_too_short`, `expiry_too_long` or `expiry_in_past`."),

@@ -10,6 +10,12 @@ use utoipa::openapi::OpenApi;
 use utoipa::{Modify as _, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 
+/// What the document says that depends on this instance's settings, not on the code alone:
+/// applied by the server to the document it serves.
+pub fn document_instance(doc: &mut OpenApi, config: &crate::server::Config) {
+    crate::apikeys::api::document_instance(doc, &config.keys);
+}
+
 /// Every REST route, and the OpenAPI document describing exactly those routes.
 pub fn api() -> (axum::Router<AppState>, OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -10,6 +10,44 @@ use crate::error::FieldError;
 pub const NAME_MAX: usize = 100;
 /// The longest notes of a set, pattern or curated set.
 pub const NOTES_MAX: usize = 10_000;
+/// The longest reason staff give for acting on someone's account or key.
+pub const REASON_MAX: usize = 500;
+
+/// These rules as the API document states them (server only).
+#[cfg(feature = "ssr")]
+pub mod doc {
+    use crate::schema::{described, multiline, trimmed_line};
+    use serde_json::json;
+    use utoipa::openapi::schema::Object;
+
+    /// A name: see [`super::name_problem`].
+    pub fn name() -> Object {
+        let max = super::NAME_MAX;
+        let text = format!("1–{max} characters once surrounding white space is trimmed; one line, no control characters.");
+        described(trimmed_line(max, true), text, Some(json!("Me, autumn 2026")))
+    }
+
+    /// A reason that must be given: see [`super::reason_problem`].
+    pub fn required_reason() -> Object {
+        let max = super::REASON_MAX;
+        let text = format!("Why (required): 1–{max} characters once trimmed, one line. The owner sees it in their activity; it goes into the operator log.");
+        described(trimmed_line(max, true), text, Some(json!("Calls every second all day; asked to batch.")))
+    }
+
+    /// A reason that may be left out or empty: see [`super::reason_problem`].
+    pub fn optional_reason() -> Object {
+        let max = super::REASON_MAX;
+        let text = format!("Why (optional): up to {max} characters once trimmed, one line. Recorded in the owner's activity.");
+        described(trimmed_line(max, false), text, None)
+    }
+
+    /// Notes: see [`super::notes_problem`].
+    pub fn notes() -> Object {
+        let max = super::NOTES_MAX;
+        let text = format!("Up to {max} characters; line breaks and tabs are kept, other control characters refused.");
+        described(multiline(max), text, None)
+    }
+}
 
 /// Why `text` may not be stored, if it holds a control character.
 ///
@@ -49,6 +87,15 @@ pub fn notes_problem(notes: &str) -> Option<String> {
     }
 }
 
+/// What is wrong with a (trimmed) reason, if anything: at most [`REASON_MAX`] characters, on
+/// one line.
+pub fn reason_problem(reason: &str) -> Option<String> {
+    if reason.chars().count() > REASON_MAX {
+        return Some(format!("Use at most {REASON_MAX} characters."));
+    }
+    control_problem(reason, false)
+}
+
 /// The name and notes rules of a create or a change (`None`: the field was not sent).
 pub fn text_problems(name: Option<&str>, notes: Option<&str>) -> Vec<FieldError> {
     [("name", name.and_then(name_problem)), ("notes", notes.and_then(notes_problem))]
@@ -81,6 +128,32 @@ mod tests {
             assert!(notes_problem(bad).is_some(), "{bad:?}");
         }
         assert!(notes_problem(&"x".repeat(NOTES_MAX + 1)).is_some());
+    }
+
+    /// The document's patterns say exactly what the rules accept (`regex` reads the
+    /// ECMAScript-style `\uXXXX` escapes the document uses).
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_documented_patterns_agree_with_the_rules() {
+        let pattern = |schema: utoipa::openapi::schema::Object| regex::Regex::new(&schema.pattern.unwrap()).unwrap();
+        let (name, required, optional, notes) =
+            (pattern(doc::name()), pattern(doc::required_reason()), pattern(doc::optional_reason()), pattern(doc::notes()));
+        let long = "x".repeat(NAME_MAX);
+        let samples = [
+            "", " ", "a", " a ", "\ta\n", "Me, autumn 2026", "two\nlines", "tab\there", "\u{0}", "a\u{0}b", "\u{85}a",
+            "\u{a0}a\u{3000}", "\u{feff}a", "\u{1c}a", "a\u{7f}", "é", "日本語", &long, &format!(" {long} "), &format!("{long}x"),
+            "\r\n", "\u{2028}a\u{2029}", "a\u{200b}",
+        ];
+        for s in samples {
+            assert_eq!(name.is_match(s), name_problem(s).is_none(), "name {s:?}");
+            let reason_ok = reason_problem(s.trim()).is_none();
+            assert_eq!(required.is_match(s), reason_ok && !s.trim().is_empty(), "required reason {s:?}");
+            assert_eq!(optional.is_match(s), reason_ok, "optional reason {s:?}");
+            let notes_ok = notes_problem(s).is_none();
+            assert_eq!(notes.is_match(s) && s.chars().count() <= NOTES_MAX, notes_ok, "notes {s:?}");
+        }
+        let long_reason = "r".repeat(REASON_MAX + 1);
+        assert!(!required.is_match(&long_reason) && reason_problem(&long_reason).is_some());
     }
 
     #[test]

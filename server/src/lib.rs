@@ -51,8 +51,9 @@ pub async fn open_database(database_url: Option<&str>, data_dir: &Path) -> anyho
     Ok(db)
 }
 
-/// Leptos's settings. cargo-leptos passes them as `LEPTOS_*` variables; run on its own
-/// from the repository root, the binary finds the built site in `target/site`.
+/// Leptos's settings, from `LEPTOS_*` variables where set (cargo-leptos sets them under
+/// `scripts/watch.sh`); run from the repository root, the binary finds the site
+/// `scripts/build.sh` assembled in `target/site`.
 pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
     let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let env = match std::env::var("LEPTOS_ENV").as_deref() {
@@ -89,7 +90,8 @@ fn page_routes() -> Vec<AxumRouteListing> {
 pub fn router(state: AppState) -> Router {
     let routes = page_routes();
     let config = state.config.clone();
-    let (api, openapi) = app::router::api();
+    let (api, mut openapi) = app::router::api();
+    app::router::document_instance(&mut openapi, &config);
     let api = api
         .layer(axum::middleware::from_fn_with_state(state.clone(), app::auth::limits::fair_use::<AppState>))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));

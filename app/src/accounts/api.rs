@@ -77,6 +77,7 @@ pub async fn update_profile(
     request_body(content = PasswordChange, example = json!({"current_password": "old correct horse", "new_password": "new battery staple"})),
     responses(
         (status = NO_CONTENT, description = "Changed"),
+        (status = FORBIDDEN, description = "`wrong_password` (`field`: `current_password`): that is not the account's password; or `level_too_low`, `account_suspended`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = TOO_MANY_REQUESTS, description = "`too_many_attempts`: wait `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
 )]

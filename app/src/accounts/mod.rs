@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 32;
 pub const EMAIL_MAX: usize = 254;
+/// The longest part of an email address before the `@`.
+pub const EMAIL_LOCAL_MAX: usize = 64;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 256;
 
@@ -55,10 +57,11 @@ pub struct Profile {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProfileChanges {
-    /// 3–32 characters: letters, digits, '.', '_' or '-'; stored in lower case.
-    #[cfg_attr(feature = "ssr", schema(example = "ada.l"))]
+    /// 3–32 characters: letters, digits, '.', '_' or '-', starting with a letter or a digit;
+    /// stored in lower case.
+    #[cfg_attr(feature = "ssr", schema(schema_with = doc::username))]
     pub username: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(example = "ada@example.net"))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = doc::email))]
     pub email: Option<String>,
 }
 
@@ -67,14 +70,55 @@ pub struct ProfileChanges {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
     /// The password in use now.
+    #[cfg_attr(feature = "ssr", schema(schema_with = doc::current_password))]
     pub current_password: String,
-    /// At least 8 characters.
+    /// 8–256 characters, not your username.
+    #[cfg_attr(feature = "ssr", schema(schema_with = doc::password))]
     pub new_password: String,
 }
 
 impl std::fmt::Debug for PasswordChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PasswordChange { .. }")
+    }
+}
+
+/// These rules as the API document states them (server only): for the text a client sends,
+/// before it is trimmed and lower-cased.
+#[cfg(feature = "ssr")]
+mod doc {
+    use crate::schema::{described, matching, CONTROL, WHITE};
+    use serde_json::json;
+    use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+    /// See [`super::username_problem`].
+    pub fn username() -> Object {
+        let (min, max) = (super::USERNAME_MIN, super::USERNAME_MAX);
+        let pattern = format!("^[{WHITE}]*[A-Za-z0-9][A-Za-z0-9._-]{{{},{}}}[{WHITE}]*$", min - 1, max - 1);
+        let text = format!("{min}–{max} letters, digits, '.', '_' or '-', starting with a letter or a digit; not case-sensitive (stored in lower case).");
+        described(matching(&pattern, None), text, Some(json!("ada.l")))
+    }
+
+    /// See [`super::email_problem`].
+    pub fn email() -> Object {
+        let part = format!("[^@.{WHITE}{CONTROL}]+");
+        let local = format!("[^@{WHITE}{CONTROL}]{{1,{}}}", super::EMAIL_LOCAL_MAX);
+        let pattern = format!("^[{WHITE}]*{local}@{part}(?:\\.{part})+[{WHITE}]*$");
+        let text = format!("An email address, at most {} characters; stored in lower case.", super::EMAIL_MAX);
+        described(matching(&pattern, Some(super::EMAIL_MAX)), text, Some(json!("ada@example.net")))
+    }
+
+    /// The password confirming a change: anything but empty (a wrong one is refused, 403).
+    pub fn current_password() -> Object {
+        let any = ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).build();
+        described(any, "The password in use now.", None)
+    }
+
+    /// See [`super::password_problem`].
+    pub fn password() -> Object {
+        let (min, max) = (super::PASSWORD_MIN, super::PASSWORD_MAX);
+        let length = ObjectBuilder::new().schema_type(Type::String).min_length(Some(min)).max_length(Some(max)).build();
+        described(length, format!("{min}–{max} characters, not your username."), None)
     }
 }
 
@@ -112,13 +156,14 @@ pub fn email_problem(email: &str) -> Option<String> {
     if email.is_empty() {
         return Some("Enter your email address.".into());
     }
-    if email.len() > EMAIL_MAX {
+    // Characters, not bytes, as everywhere else (and as the API document's lengths count).
+    if email.chars().count() > EMAIL_MAX {
         return Some(format!("Use at most {EMAIL_MAX} characters."));
     }
     let valid = match email.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
-                && local.len() <= 64
+                && local.chars().count() <= EMAIL_LOCAL_MAX
                 && !domain.contains('@')
                 && domain.contains('.')
                 && domain.split('.').all(|label| !label.is_empty())
@@ -292,6 +337,29 @@ async fn start_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The document's patterns accept what the rules accept, as clients send it (before
+    /// trimming and lower-casing).
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_documented_patterns_agree_with_the_rules() {
+        let matches = |schema: utoipa::openapi::schema::Object, s: &str| {
+            let max_ok = schema.max_length.is_none_or(|max| s.chars().count() <= max);
+            regex::Regex::new(&schema.pattern.unwrap()).unwrap().is_match(s) && max_ok
+        };
+        for s in ["ada", " Ada.L ", "ad", "a_b-c.d", "_ada", "ada!", "ädа", &"a".repeat(32), &"a".repeat(33), "a\tb", "\tada\n"] {
+            assert_eq!(matches(doc::username(), s), username_problem(&normalize_username(s)).is_none(), "username {s:?}");
+        }
+        let long_local = format!("{}@example.org", "l".repeat(64));
+        let too_long_local = format!("{}@example.org", "l".repeat(65));
+        let too_long = format!("a@{}.org", "d".repeat(250));
+        for s in [
+            "ada@example.org", " Ada@Example.ORG ", "ada@example", "ada@@example.org", "@example.org", "ada@.org", "ada@example..org",
+            "a da@example.org", "ada@exa\u{0}mple.org", "é@ü.de", &long_local, &too_long_local, &too_long, "a@b.c",
+        ] {
+            assert_eq!(matches(doc::email(), s), email_problem(&normalize_email(s)).is_none(), "email {s:?}");
+        }
+    }
 
     #[test]
     fn usernames() {

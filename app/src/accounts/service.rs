@@ -215,7 +215,7 @@ async fn confirm_password(state: &AppState, account: &Account, password: String,
         .try_get("password_hash")?;
     if !state.passwords.verify(password, Some(hash)).await? {
         state.login_throttle.record_failure(&account.username, client).await;
-        return Err(Error::validation(vec![FieldError::new(field, "This is not your current password.")]));
+        return Err(Error::field(ErrorCode::WrongPassword, field, "This is not your current password."));
     }
     state.login_throttle.record_success(&account.username).await;
     Ok(())

@@ -92,6 +92,7 @@ pub async fn get_key(State(state): State<AppState>, principal: Principal, ApiPat
     request_body = LimitsChange,
     responses(
         (status = OK, description = "The key with its new limits", body = AdminKey),
+        (status = FORBIDDEN, description = "`own_key_limits`: the key is your own — another member of staff, or the operator, changes it; or `level_too_low`, `account_suspended`", body = Problem, content_type = "application/problem+json"),
         (status = NOT_FOUND, description = "`not_found`: no such key", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: a negative, fractional or absurd limit, or no reason", body = Problem, content_type = "application/problem+json"),
     ),

@@ -22,8 +22,8 @@ use crate::server::error::ensure_valid;
 use crate::server::paging::{contains_pattern, window, ListQuery, PageQuery, SEARCH_MAX};
 use crate::server::{Error, Result};
 use crate::state::AppState;
-use crate::text::control_problem;
-use serde::{Deserialize, Deserializer};
+use crate::text::{control_problem, reason_problem};
+use serde::Deserialize;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
@@ -32,7 +32,6 @@ const READ: Permission = Permission::ReadAllData;
 /// Changing roles and revoking any key.
 const CHANGE_ROLES: Permission = Permission::WriteAllData;
 /// The longest reason accepted.
-pub const REASON_MAX: usize = 500;
 /// How many keys each "to look at" list of the overview shows.
 const OVERVIEW_KEYS: i64 = 10;
 
@@ -78,6 +77,32 @@ impl Actor<'_> {
 // ---------------------------------------------------------------------------------------
 // Keys across the instance
 
+/// This module's request rules as the API document states them.
+mod doc {
+    use crate::schema::{described, integer, one_of, or_null};
+    use serde_json::json;
+    use utoipa::openapi::schema::Object;
+
+    /// See `set_key_limits`.
+    pub fn rate_limit() -> Object {
+        let max = super::MAX_RATE;
+        let text = format!("Requests per minute (0–{max}), or `null` for the instance's default. Left out: unchanged.");
+        described(or_null(integer(0, i64::from(max))), text, Some(json!(10)))
+    }
+
+    /// See `set_key_limits`.
+    pub fn daily_quota() -> Object {
+        let max = super::MAX_QUOTA;
+        let text = format!("Requests per UTC day (0–{max}), or `null` for the instance's default. Left out: unchanged.");
+        described(or_null(integer(0, i64::from(max))), text, Some(json!(500)))
+    }
+
+    /// See [`super::LIST_SORTS`].
+    pub fn sort() -> Object {
+        one_of(super::LIST_SORTS.iter().map(|(name, _)| *name))
+    }
+}
+
 /// `GET /api/v1/admin/keys`: which keys, over how many days, in which order.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -85,14 +110,19 @@ impl Actor<'_> {
 pub struct KeyQuery {
     /// `calls` (default: busiest first), `refused` (most refused first) or `jump` (today's
     /// calls against the key's own 7-day average, largest jump first).
+    #[param(schema_with = doc::sort)]
     pub sort: Option<String>,
     /// The period: the last N UTC days, today included (1–365, default 30).
+    #[param(schema_with = crate::apikeys::service::doc::days)]
     pub days: Option<i64>,
     /// Only keys whose name, id or owner's username contains this text.
+    #[param(schema_with = crate::server::paging::doc::search)]
     pub q: Option<String>,
     /// How many per page, 1–200 (default 50).
+    #[param(schema_with = crate::server::paging::doc::limit)]
     pub limit: Option<i64>,
     /// How many to skip (default 0).
+    #[param(schema_with = crate::server::paging::doc::offset)]
     pub offset: Option<i64>,
 }
 
@@ -108,6 +138,9 @@ pub enum Sort {
     CallsToday,
 }
 
+/// The orders `?sort=` may ask for, the default first.
+const LIST_SORTS: [(&str, Sort); 3] = [("calls", Sort::Calls), ("refused", Sort::Refused), ("jump", Sort::Jump)];
+
 /// A checked key query.
 struct KeyFilter {
     sort: Sort,
@@ -120,12 +153,11 @@ struct KeyFilter {
 impl KeyQuery {
     fn checked(&self) -> Result<KeyFilter> {
         let mut errors = Vec::new();
-        let sort = match self.sort.as_deref().unwrap_or("calls") {
-            "calls" => Sort::Calls,
-            "refused" => Sort::Refused,
-            "jump" => Sort::Jump,
-            other => {
-                errors.push(FieldError::new("sort", format!("Sort by calls, refused or jump, not '{}'.", clip(other))));
+        let wanted = self.sort.as_deref().unwrap_or(LIST_SORTS[0].0);
+        let sort = match LIST_SORTS.iter().find(|(name, _)| *name == wanted) {
+            Some((_, sort)) => *sort,
+            None => {
+                errors.push(FieldError::new("sort", format!("Sort by calls, refused or jump, not '{}'.", clip(wanted))));
                 Sort::Calls
             }
         };
@@ -376,6 +408,7 @@ async fn daily(state: &AppState, key: Option<&str>, days: i64) -> Result<Vec<Day
 #[serde(deny_unknown_fields)]
 pub struct UsageQuery {
     /// The last N UTC days, today included (1–365, default 30).
+    #[param(schema_with = crate::apikeys::service::doc::days)]
     pub days: Option<i64>,
 }
 
@@ -452,26 +485,24 @@ pub async fn overview(state: &AppState, principal: &Principal) -> Result<Overvie
 // ---------------------------------------------------------------------------------------
 // Key limits
 
-/// Reads a field that may be absent (unchanged), `null` (cleared) or a value.
-fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
-}
 
 /// `PATCH /api/v1/admin/keys/{id}`: a key's own limits. A field left out stays as it is;
 /// `null` returns it to the instance's default; 0 refuses every request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+// The reason and at least one of the two limits.
+#[schema(min_properties = 2)]
 pub struct LimitsChange {
     /// Requests per minute (0–1000000), or `null` for the instance's default.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>, example = 10, minimum = 0, maximum = 1000000)]
+    #[serde(default, deserialize_with = "crate::numbers::present_whole")]
+    #[schema(schema_with = doc::rate_limit)]
     pub rate_limit: Option<Option<i64>>,
     /// Requests per UTC day (0–1000000000), or `null` for the instance's default.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>, example = 500, minimum = 0, maximum = 1000000000)]
+    #[serde(default, deserialize_with = "crate::numbers::present_whole")]
+    #[schema(schema_with = doc::daily_quota)]
     pub daily_quota: Option<Option<i64>>,
     /// Why (required): it goes into the owner's audit log and the operator log.
-    #[schema(example = "Calls every second all day; asked to batch.")]
+    #[schema(schema_with = crate::text::doc::required_reason, required = true)]
     pub reason: Option<String>,
 }
 
@@ -499,7 +530,7 @@ impl LimitsChange {
     }
 }
 
-/// A reason that must be given: trimmed, at most [`REASON_MAX`] characters, no control
+/// A reason that must be given: trimmed, at most [`crate::text::REASON_MAX`] characters, no control
 /// characters.
 fn required_reason(reason: Option<&str>, errors: &mut Vec<FieldError>) -> String {
     let reason = reason.map(str::trim).unwrap_or("");
@@ -511,12 +542,6 @@ fn required_reason(reason: Option<&str>, errors: &mut Vec<FieldError>) -> String
     reason.to_owned()
 }
 
-fn reason_problem(reason: &str) -> Option<String> {
-    if reason.chars().count() > REASON_MAX {
-        return Some(format!("Use at most {REASON_MAX} characters."));
-    }
-    control_problem(reason, false)
-}
 
 /// Sets or clears a key's own limits (level 7), with a reason. Takes effect on the key's
 /// next request.
@@ -538,6 +563,13 @@ pub async fn set_key_limits(state: &AppState, actor: &Actor<'_>, id: &str, chang
     let reason = required_reason(change.reason.as_deref(), &mut errors);
     ensure_valid(errors)?;
     let before = one_key(state, id).await?;
+    // Separation of duties: nobody raises (or lifts) the limits of their own keys.
+    if actor.id() == Some(before.owner_id) {
+        return Err(Error::new(
+            ErrorCode::OwnKeyLimits,
+            "Staff may not change the limits of their own keys: another member of staff can, or the operator with `tapeline admin keys limit`.",
+        ));
+    }
     let rate = change.rate_limit.unwrap_or(before.rate_limit_override.map(i64::from));
     let quota = change.daily_quota.unwrap_or(before.daily_quota_override.map(i64::from));
     let describe = |v: Option<i64>, unit: &str| match v {
@@ -649,7 +681,7 @@ pub async fn user_named(state: &AppState, username: &str) -> Result<AdminUser> {
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     /// Why (required): it goes into the owner's audit log and the operator log.
-    #[schema(example = "Scraping public patterns at full speed.")]
+    #[schema(schema_with = crate::text::doc::required_reason, required = true)]
     pub reason: Option<String>,
 }
 
@@ -757,9 +789,10 @@ pub async fn unsuspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Rea
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
     /// user, curator, support or admin.
-    #[schema(example = "support")]
+    #[schema(schema_with = crate::levels::doc::role)]
     pub role: String,
     /// Why (optional): it goes into the owner's audit log and the operator log.
+    #[schema(schema_with = crate::text::doc::optional_reason)]
     pub reason: Option<String>,
 }
 
@@ -767,7 +800,7 @@ pub struct RoleChange {
 pub async fn set_role(state: &AppState, actor: &Actor<'_>, id: i64, change: RoleChange) -> Result<AdminUser> {
     actor.require(CHANGE_ROLES)?;
     let mut errors = Vec::new();
-    let role: Option<Role> = match change.role.trim().parse() {
+    let role: Option<Role> = match change.role.parse() {
         Ok(role) => Some(role),
         Err(_) => {
             errors.push(FieldError::new("role", format!("'{}' is not a role: use user, curator, support or admin.", clip(&change.role))));

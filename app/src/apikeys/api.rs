@@ -25,6 +25,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_key))
 }
 
+/// States this instance's own key settings in the document: the longest lifetime a key may be
+/// given (`TAPELINE_KEY_MAX_EXPIRY`) becomes the `maximum` of every `expires_in`.
+pub fn document_instance(doc: &mut utoipa::openapi::OpenApi, keys: &crate::server::KeySettings) {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    use utoipa::ToSchema as _;
+    let max = i64::try_from(keys.max_ttl.as_secs()).unwrap_or(i64::MAX);
+    let Some(components) = doc.components.as_mut() else { return };
+    for body in [NewKey::name(), Rotation::name()] {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(body.as_ref()) else { continue };
+        if let Some(RefOr::T(Schema::Object(lifetime))) = object.properties.get_mut("expires_in") {
+            lifetime.maximum = Some(max.into());
+            lifetime.description = Some(format!(
+                "Lifetime in seconds: at least {}, at most {max} ({} days, this instance's maximum).",
+                service::MIN_TTL_SECS,
+                max / 86_400
+            ));
+        }
+    }
+}
+
 impl ApiBody for Rotation {
     const FIELDS: &'static [&'static str] = &["grace_period", "expires_in"];
 }
@@ -151,6 +172,7 @@ pub async fn get_key(State(state): State<AppState>, principal: Principal, Path(i
 #[serde(deny_unknown_fields)]
 pub struct RevokeParams {
     /// Why (required when an admin revokes someone else's key; recorded in their audit log).
+    #[param(schema_with = crate::text::doc::optional_reason)]
     pub reason: Option<String>,
 }
 
@@ -184,7 +206,7 @@ pub async fn revoke_key(
 #[serde(deny_unknown_fields)]
 pub struct UsageParams {
     /// How many UTC days, today included: 1–365 (default 30).
-    #[param(minimum = 1, maximum = 365, example = 30)]
+    #[param(schema_with = super::service::doc::days)]
     pub days: Option<i64>,
 }
 
@@ -229,6 +251,7 @@ pub async fn key_usage(
     responses(
         (status = CREATED, description = "The new key, with its token", body = CreatedKey),
         (status = NOT_FOUND, description = "`not_found`: no such key in your account", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`conflict` (`field`: `id`): the key is revoked or expired — create a new one instead", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn rotate_key(

@@ -15,7 +15,7 @@ use crate::levels::{self, check_create, CreateRefusal, Level, Permission, MANAGE
 use crate::server::db::{now, rfc3339};
 use crate::server::{Error, Result};
 use crate::state::AppState;
-use crate::text::{control_problem, name_problem};
+use crate::text::{name_problem, reason_problem};
 use serde::Deserialize;
 use sqlx::{FromRow, Row};
 use std::collections::{BTreeMap, HashMap};
@@ -28,20 +28,25 @@ const READ_OTHERS: Permission = Permission::ReadAllData;
 /// Revoking anyone's key: admins, who write all data of other users.
 const REVOKE_OTHERS: Permission = Permission::WriteAllData;
 
-/// A request to create a key (`POST /api/v1/apikeys`).
+/// A request to create a key (`POST /api/v1/apikeys`). Give `expires_in` or `expires_at`,
+/// not both; with neither, the key lives the instance's default (90 days unless its operator
+/// changed it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     /// A name to recognise the key by (1–100 characters; surrounding spaces are trimmed).
-    #[schema(example = "pattern-sync script")]
+    #[schema(schema_with = crate::text::doc::name)]
     pub name: String,
     /// Access level 0–8 (see the ladder in the API description). Default 1. At most your own
     /// level; a key creating a key may not exceed its own.
-    #[schema(example = 1, minimum = 0, maximum = 8)]
+    #[serde(default, deserialize_with = "crate::numbers::optional_whole")]
+    #[schema(schema_with = crate::levels::doc::level)]
     pub level: Option<i64>,
-    /// Lifetime in seconds (at least 60). Give this or `expires_at`, not both; with neither,
-    /// the instance's default (90 days unless the operator changed it).
-    #[schema(example = 2592000)]
+    /// Lifetime in seconds (at least 60, at most the instance's maximum: 365 days unless the
+    /// operator changed it). Give this or `expires_at`, not both; with neither, the
+    /// instance's default (90 days unless the operator changed it).
+    #[serde(default, deserialize_with = "crate::numbers::optional_whole")]
+    #[schema(schema_with = doc::lifetime)]
     pub expires_in: Option<i64>,
     /// Expiry as an RFC 3339 date-time, e.g. `2027-01-31T00:00:00Z`.
     #[schema(format = DateTime)]
@@ -317,17 +322,48 @@ async fn insert(
 /// The longest grace period of a rotation: the old key lives on at most a week.
 pub const GRACE_MAX_SECS: i64 = 7 * 86_400;
 
+/// This module's request rules as the API document states them.
+pub mod doc {
+    use crate::schema::{described, integer};
+    use serde_json::json;
+    use utoipa::openapi::schema::Object;
+
+    /// A key's lifetime in seconds: at least [`super::MIN_TTL_SECS`]. Its maximum is the
+    /// instance's setting, so the document gives only the lower bound.
+    pub fn lifetime() -> Object {
+        let text = format!(
+            "Lifetime in seconds: at least {}, at most the instance's maximum (365 days unless its operator changed it).",
+            super::MIN_TTL_SECS
+        );
+        described(integer(super::MIN_TTL_SECS, i64::MAX), text, Some(json!(2_592_000)))
+    }
+
+    /// See [`super::GRACE_MAX_SECS`].
+    pub fn grace_period() -> Object {
+        let max = super::GRACE_MAX_SECS;
+        let text = format!("Seconds the old key keeps working: 0 (refused from its very next request) to {max} ({} days). It never outlives its own expiry.", max / 86_400);
+        described(integer(0, max), text, Some(json!(3600)))
+    }
+
+    /// A period of usage, in UTC days: see [`super::USAGE_DAYS_MAX`].
+    pub fn days() -> Object {
+        integer(1, super::USAGE_DAYS_MAX)
+    }
+}
+
 /// A rotation (`POST /api/v1/apikeys/{id}/rotate`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rotation {
     /// Seconds the old key keeps working, 0 (refused from its very next request) to 604800
     /// (7 days). It never outlives its own expiry.
-    #[schema(example = 3600, minimum = 0, maximum = 604800)]
+    #[serde(deserialize_with = "crate::numbers::whole")]
+    #[schema(schema_with = doc::grace_period)]
     pub grace_period: i64,
-    /// The new key's lifetime in seconds. Default: the lifetime the old key was created with,
-    /// capped by the instance's maximum.
-    #[schema(example = 7776000)]
+    /// The new key's lifetime in seconds (at least 60). Default: the lifetime the old key was
+    /// created with, capped by the instance's maximum.
+    #[serde(default, deserialize_with = "crate::numbers::optional_whole")]
+    #[schema(schema_with = doc::lifetime)]
     pub expires_in: Option<i64>,
 }
 
@@ -368,10 +404,11 @@ pub async fn rotate(state: &AppState, principal: &Principal, id: &str, rotation:
     };
     let now = now();
     if old.revoked_at.is_some() || old.expires_at <= now {
-        return Err(Error::validation(vec![FieldError::new(
+        return Err(Error::field(
+            ErrorCode::Conflict,
             "id",
             "This key is revoked or expired: create a new key instead of rotating it.",
-        )]));
+        ));
     }
     let lifetime = (old.expires_at - old.created_at).clamp(MIN_TTL_SECS, state.config.keys.max_ttl.as_secs() as i64);
     let expires_at = resolve_expiry(state, now, Some(rotation.expires_in.unwrap_or(lifetime)), None)?;
@@ -555,7 +592,7 @@ fn not_found(id: &str) -> Error {
 pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: Option<&str>) -> Result<()> {
     principal.require(MANAGE_KEYS)?;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if let Some(problem) = reason.and_then(|r| control_problem(r, false)) {
+    if let Some(problem) = reason.and_then(reason_problem) {
         return Err(Error::validation(vec![FieldError::new("reason", problem)]));
     }
     // Owner or level-8 staff, checked in the query: anyone else finds nothing.
@@ -637,7 +674,7 @@ pub async fn revoke_by_operator(state: &AppState, id: &str, reason: Option<&str>
         return Ok(());
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if let Some(problem) = reason.and_then(|r| control_problem(r, false)) {
+    if let Some(problem) = reason.and_then(reason_problem) {
         return Err(Error::validation(vec![FieldError::new("reason", problem)]));
     }
     let owner: i64 = row.try_get("user_id")?;

@@ -37,13 +37,14 @@ pub struct CuratedSet {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewCuratedSet {
-    /// 1–100 characters.
-    #[cfg_attr(feature = "ssr", schema(example = "Reference: men's EU 52 (182 cm)"))]
+    /// 1–100 characters once trimmed, on one line.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::name))]
     pub name: String,
     /// Up to 10,000 characters: where the figures come from.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::notes))]
     pub notes: Option<String>,
     /// Known names only; values as for a measurement set.
-    #[cfg_attr(feature = "ssr", schema(value_type = Option<BTreeMap<String, f64>>, example = json!({"chest": 1040.0, "waist": 920.0})))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::measurements::doc::values))]
     pub measurements: Option<BTreeMap<String, Option<f64>>>,
 }
 
@@ -52,9 +53,12 @@ pub struct NewCuratedSet {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CuratedSetChanges {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::name))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::notes))]
     pub notes: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(example = json!({"waist": 925.0, "head": null})))]
+    /// Merged into the stored ones: a value sets, `null` clears.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::measurements::doc::values))]
     pub measurements: Option<BTreeMap<String, Option<f64>>>,
 }
 

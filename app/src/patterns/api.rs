@@ -61,7 +61,10 @@ pub async fn list_patterns(
     path = "/api/v1/patterns",
     tag = "patterns",
     request_body(content = NewPattern, example = json!({"name": "Aaron for the beach", "design": "aaron", "settings": {"sa": 10}, "set_id": 42})),
-    responses((status = CREATED, description = "The new pattern", body = Pattern)),
+    responses(
+        (status = CREATED, description = "The new pattern", body = Pattern),
+        (status = NOT_FOUND, description = "`not_found` (`field`: `set_id`): no measurement set with that id that this pattern can use — yours, or a public one", body = Problem, content_type = "application/problem+json"),
+    ),
 )]
 pub async fn create_pattern(
     State(state): State<AppState>,
@@ -100,7 +103,8 @@ pub async fn get_pattern(State(state): State<AppState>, principal: Principal, Ap
     request_body(content = PatternChanges, example = json!({"settings": {"sa": 12}, "set_id": null})),
     responses(
         (status = OK, description = "The pattern as changed", body = Pattern),
-        (status = NOT_FOUND, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such pattern that you may see; or (`field`: `set_id`) no measurement set with that id that this pattern can use", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`conflict` (`field`: `design`): a pattern's design cannot change", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn update_pattern(

@@ -10,7 +10,7 @@ pub mod service;
 
 use crate::error::Problem;
 use leptos::prelude::*;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// The largest `settings` object accepted, as compact JSON.
 pub const SETTINGS_MAX_BYTES: usize = 16 * 1024;
@@ -47,18 +47,20 @@ pub struct Pattern {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewPattern {
-    /// 1–100 characters.
-    #[cfg_attr(feature = "ssr", schema(example = "Aaron for the beach"))]
+    /// 1–100 characters once trimmed, on one line.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::name))]
     pub name: String,
     /// Up to 10,000 characters.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::notes))]
     pub notes: Option<String>,
     /// The design's identifier: 1–64 lowercase letters, digits, `-` or `_`. Cannot change later.
-    #[cfg_attr(feature = "ssr", schema(example = "aaron"))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = doc::design))]
     pub design: String,
     /// A JSON object, at most 16 KiB. Default `{}`.
     #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>, example = json!({"sa": 10})))]
     pub settings: Option<serde_json::Value>,
     /// One of your own sets, or a public one.
+    #[serde(default, deserialize_with = "crate::numbers::optional_whole")]
     #[cfg_attr(feature = "ssr", schema(example = 42))]
     pub set_id: Option<i64>,
     /// Default false.
@@ -71,23 +73,22 @@ pub struct NewPattern {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PatternChanges {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::name))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::notes))]
     pub notes: Option<String>,
     /// Refused unless equal to the stored design.
+    #[cfg_attr(feature = "ssr", schema(schema_with = doc::design))]
     pub design: Option<String>,
     #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub settings: Option<serde_json::Value>,
     /// A set id to link, or `null` to unlink.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::numbers::present_whole", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>, nullable))]
     pub set_id: Option<Option<i64>>,
     pub public: Option<bool>,
 }
 
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// One page of the caller's patterns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -110,6 +111,18 @@ pub fn design_problem(design: &str) -> Option<String> {
         Some(format!("Use the design's identifier: 1–{DESIGN_MAX} lowercase letters, digits, '-' or '_', e.g. 'aaron'."))
     } else {
         None
+    }
+}
+
+/// The design rule as the API document states it (server only).
+#[cfg(feature = "ssr")]
+mod doc {
+    /// See [`super::design_problem`].
+    pub fn design() -> utoipa::openapi::schema::Object {
+        let max = super::DESIGN_MAX;
+        let pattern = crate::schema::matching(&format!("^[a-z0-9][a-z0-9_-]{{0,{}}}$", max - 1), None);
+        let text = format!("The design's identifier: 1–{max} lowercase letters, digits, `-` or `_`, starting with a letter or digit. Cannot change later.");
+        crate::schema::described(pattern, text, Some(serde_json::json!("aaron")))
     }
 }
 

@@ -95,6 +95,24 @@ async fn link_problem(state: &AppState, owner: i64, set_id: Option<i64>) -> Resu
     })
 }
 
+/// Refuses a create or a change: every problem at once (422) when anything in the request is
+/// malformed. A request that is well formed may still ask for what the pattern's state does
+/// not allow — a different design (409 `conflict`) — or name a set it cannot use (404
+/// `not_found`, like any other id that names nothing); each names its field.
+fn refuse(mut errors: Vec<FieldError>, design: Option<FieldError>, link: Option<FieldError>) -> Result<()> {
+    if !errors.is_empty() {
+        errors.extend(design.into_iter().chain(link));
+        return ensure_valid(errors);
+    }
+    if let Some(design) = design {
+        return Err(Error::field(ErrorCode::Conflict, &design.field, design.message));
+    }
+    if let Some(link) = link {
+        return Err(Error::field(ErrorCode::NotFound, &link.field, link.message));
+    }
+    Ok(())
+}
+
 fn settings_errors(settings: Option<&serde_json::Value>) -> Vec<FieldError> {
     settings.and_then(settings_problem).map(|m| FieldError::new("settings", m)).into_iter().collect()
 }
@@ -107,8 +125,8 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewPattern) ->
         errors.push(FieldError::new("design", problem));
     }
     errors.extend(settings_errors(new.settings.as_ref()));
-    errors.extend(link_problem(state, principal.account.id, new.set_id).await?);
-    ensure_valid(errors)?;
+    let link = link_problem(state, principal.account.id, new.set_id).await?;
+    refuse(errors, None, link)?;
     let settings = match new.settings {
         Some(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
@@ -221,16 +239,16 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: P
     let owner = row.user_id;
     let mut pattern = row.view()?;
     let mut errors = text_problems(changes.name.as_deref(), changes.notes.as_deref());
-    if changes.design.as_ref().is_some_and(|d| *d != pattern.design) {
-        errors.push(FieldError::new(
+    let design = changes.design.as_ref().filter(|d| **d != pattern.design).map(|_| {
+        FieldError::new(
             "design",
             format!("A pattern's design cannot change (this one is '{}'). Create a new pattern instead.", pattern.design),
-        ));
-    }
+        )
+    });
     errors.extend(settings_errors(changes.settings.as_ref()));
     // Checked against the pattern's owner: staff editing it cannot link their own sets.
-    errors.extend(link_problem(state, owner, changes.set_id.flatten()).await?);
-    ensure_valid(errors)?;
+    let link = link_problem(state, owner, changes.set_id.flatten()).await?;
+    refuse(errors, design, link)?;
     if let Some(set_id) = changes.set_id {
         pattern.set_id = set_id;
     }

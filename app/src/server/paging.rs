@@ -17,16 +17,40 @@ pub const PAGE_DEFAULT: i64 = 50;
 /// Longest search text accepted.
 pub const SEARCH_MAX: usize = 100;
 
+/// These rules as the API document states them.
+pub mod doc {
+    use crate::schema::{integer, plain_line};
+    use utoipa::openapi::schema::Object;
+
+    /// Search text: see [`super::ListQuery::checked`].
+    pub fn search() -> Object {
+        plain_line(super::SEARCH_MAX)
+    }
+
+    /// See [`super::window`].
+    pub fn limit() -> Object {
+        integer(1, super::PAGE_MAX)
+    }
+
+    /// See [`super::window`].
+    pub fn offset() -> Object {
+        integer(0, i64::MAX)
+    }
+}
+
 /// Which items a listing returns: `?q=&limit=&offset=`.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only those whose name contains this text (ignoring case).
+    #[param(schema_with = doc::search)]
     pub q: Option<String>,
     /// How many per page, 1–200 (default 50).
+    #[param(schema_with = doc::limit)]
     pub limit: Option<i64>,
     /// How many to skip (default 0).
+    #[param(schema_with = doc::offset)]
     pub offset: Option<i64>,
 }
 
@@ -45,8 +69,10 @@ pub struct Page {
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// How many per page, 1–200 (default 50).
+    #[param(schema_with = doc::limit)]
     pub limit: Option<i64>,
     /// How many to skip (default 0).
+    #[param(schema_with = doc::offset)]
     pub offset: Option<i64>,
 }
 

@@ -41,10 +41,11 @@ pub struct MeasurementSet {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewSet {
-    /// 1–100 characters.
-    #[cfg_attr(feature = "ssr", schema(example = "Me, autumn 2026"))]
+    /// 1–100 characters once trimmed, on one line.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::name))]
     pub name: String,
-    /// Up to 10,000 characters.
+    /// Up to 10,000 characters; line breaks and tabs are fine.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::notes))]
     pub notes: Option<String>,
     /// Default false.
     pub imperial: Option<bool>,
@@ -52,7 +53,7 @@ pub struct NewSet {
     pub public: Option<bool>,
     /// Known names only (unknown ones are refused, each named, with the nearest known name).
     /// Values: positive, at most 5000 mm (90 degrees for `shoulderSlope`).
-    #[cfg_attr(feature = "ssr", schema(value_type = Option<BTreeMap<String, f64>>, example = json!({"waist": 720.0})))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::measurements::doc::values))]
     pub measurements: Option<BTreeMap<String, Option<f64>>>,
 }
 
@@ -61,11 +62,14 @@ pub struct NewSet {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetChanges {
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::name))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::text::doc::notes))]
     pub notes: Option<String>,
     pub imperial: Option<bool>,
     pub public: Option<bool>,
-    #[cfg_attr(feature = "ssr", schema(example = json!({"waist": 725.0, "hips": null})))]
+    /// Merged into the stored ones: a value sets, `null` clears.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::measurements::doc::values))]
     pub measurements: Option<BTreeMap<String, Option<f64>>>,
 }
 

@@ -67,9 +67,10 @@ async fn password_change_needs_the_current_password_and_ends_other_sessions(app:
     let path = "/api/v1/account/password";
     let change = |current: &str, new: &str| Some(json!({ "current_password": current, "new_password": new }));
 
+    // A wrong current password: the request is well formed, the proof is wrong — 403.
     let res = app.api("POST", path, Auth::Session(&here), change("wrong password", "a new long password")).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.json()["field"], "current_password");
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!((res.json()["code"].as_str(), res.json()["field"].as_str()), (Some("wrong_password"), Some("current_password")));
     let res = app.api("POST", path, Auth::Session(&here), change("", "short")).await;
     let body = res.json();
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
@@ -180,9 +181,9 @@ async fn deleting_an_account_removes_everything_and_stops_its_keys(app: TestApp)
     let res = app.api("DELETE", "/api/v1/account", Auth::Bearer(&key.token), None).await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
     // A wrong or missing password deletes nothing.
-    for password in ["not my password", ""] {
+    for (password, status) in [("not my password", StatusCode::FORBIDDEN), ("", StatusCode::UNPROCESSABLE_ENTITY)] {
         let res = app.form("/ui/account/delete", &[("password", password)], Some(&ann)).await;
-        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text());
+        assert_eq!(res.status, status, "{}", res.text());
         assert_eq!(res.json()["field"], "password");
     }
     assert_eq!(app.user_count().await, 2);

@@ -159,6 +159,20 @@ async fn bad_key_limits_and_queries_are_refused_naming_the_field(app: TestApp) {
     }
     let res = app.api("PATCH", "/api/v1/admin/keys/nosuchkey123", Auth::Session(&support), Some(json!({ "rate_limit": 5, "reason": "x" }))).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
+
+    // Nobody changes the limits of their own keys — not by session, not with the key itself;
+    // another member of staff can.
+    let own = app.create_key(Auth::Session(&support), json!({ "name": "mine", "level": 7 })).await;
+    let own_path = format!("/api/v1/admin/keys/{}", own.id);
+    for auth in [Auth::Session(&support), Auth::Bearer(&own.token)] {
+        let res = app.api("PATCH", &own_path, auth, Some(json!({ "rate_limit": 1_000_000, "reason": "my big plans" }))).await;
+        assert_eq!((res.status, res.json()["code"].as_str()), (StatusCode::FORBIDDEN, Some("own_key_limits")), "{}", res.text());
+    }
+    let other = app.staff("other", Role::Support).await;
+    let res = app.api("GET", &own_path, Auth::Session(&other), None).await.json();
+    assert_eq!(res["key"]["limits"]["custom"], false, "refused changes changed nothing");
+    let res = app.api("PATCH", &own_path, Auth::Session(&other), Some(json!({ "rate_limit": 600, "reason": "big plans, agreed" }))).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
 }
 
 async fn suspending_stops_keys_and_sessions_and_unsuspending_restores_the_keys(app: TestApp) {

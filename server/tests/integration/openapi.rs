@@ -160,3 +160,85 @@ async fn operation_ids_are_unique() {
     ids.dedup();
     assert_eq!(ids.len(), count, "duplicate operation ids among {ids:?}");
 }
+
+/// The document states the rules the server enforces, from the constants that enforce them:
+/// a generator that trusts it sends only what the server accepts. (Schemathesis checks the
+/// whole claim against a running server in scripts/contract.sh; these pin the main ones.)
+#[tokio::test]
+async fn the_document_states_the_servers_rules() {
+    let app = TestApp::sqlite().await;
+    let doc = served(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    let param = |path: &str, method: &str, name: &str| -> serde_json::Value {
+        let params = doc["paths"][path][method]["parameters"].as_array().unwrap_or_else(|| panic!("{method} {path}"));
+        params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{method} {path} ?{name}"))["schema"].clone()
+    };
+
+    // Every request body refuses unknown fields, as ApiJson does.
+    let mut bodies = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(r) = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str() {
+                let name = r.rsplit('/').next().unwrap();
+                assert_eq!(schemas[name]["additionalProperties"], false, "{name}");
+                bodies += 1;
+            }
+        }
+    }
+    assert!(bodies >= 13, "{bodies} bodies");
+
+    // Paging, search and formats.
+    for (path, method) in [("/api/v1/sets", "get"), ("/api/v1/patterns", "get"), ("/api/v1/curated-sets", "get"), ("/api/v1/admin/keys", "get")] {
+        let limit = param(path, method, "limit");
+        assert_eq!((limit["minimum"].as_i64(), limit["maximum"].as_i64()), (Some(1), Some(app::server::paging::PAGE_MAX)), "{path}");
+        assert_eq!(param(path, method, "offset")["minimum"], 0, "{path}");
+        assert_eq!(param(path, method, "q")["maxLength"].as_u64(), Some(app::server::paging::SEARCH_MAX as u64), "{path}");
+    }
+    for path in ["/api/v1/public/sets/{id}", "/api/v1/public/patterns/{id}", "/api/v1/curated-sets/{id}"] {
+        assert_eq!(param(path, "get", "format")["enum"], serde_json::json!(["json", "yaml"]), "{path}");
+    }
+    assert_eq!(param("/api/v1/admin/keys", "get", "sort")["enum"], serde_json::json!(["calls", "refused", "jump"]));
+    assert_eq!(param("/api/v1/apikeys/{id}/usage", "get", "days")["maximum"].as_i64(), Some(app::apikeys::USAGE_DAYS_MAX));
+
+    // Measurement maps: exactly the catalogue's names, each with its own maximum, null allowed.
+    for schema in ["NewSet", "SetChanges", "NewCuratedSet", "CuratedSetChanges"] {
+        let map = &schemas[schema]["properties"]["measurements"];
+        assert_eq!(map["additionalProperties"], false, "{schema}");
+        let names: Vec<&String> = map["properties"].as_object().unwrap().keys().collect();
+        let catalogue: Vec<&str> = app::measurements::CATALOGUE.iter().map(|m| m.name).collect();
+        assert_eq!(names, catalogue, "{schema}");
+        let slope = &map["properties"]["shoulderSlope"];
+        assert_eq!((slope["exclusiveMinimum"].as_f64(), slope["maximum"].as_f64()), (Some(0.0), Some(app::measurements::MAX_DEG)));
+        assert_eq!(map["properties"]["waist"]["maximum"].as_f64(), Some(app::measurements::MAX_MM));
+        assert_eq!(map["properties"]["waist"]["type"], serde_json::json!(["number", "null"]), "{schema}");
+    }
+
+    // Levels, roles, lengths.
+    let level = &schemas["NewKey"]["properties"]["level"];
+    assert_eq!((level["minimum"].as_i64(), level["maximum"].as_i64()), (Some(0), Some(8)));
+    assert_eq!(schemas["RoleChange"]["properties"]["role"]["enum"], serde_json::json!(["user", "curator", "support", "admin"]));
+    assert_eq!(schemas["Reason"]["required"], serde_json::json!(["reason"]));
+    assert_eq!(schemas["PasswordChange"]["properties"]["new_password"]["minLength"].as_u64(), Some(app::accounts::PASSWORD_MIN as u64));
+    let name = schemas["NewSet"]["properties"]["name"]["pattern"].as_str().unwrap();
+    assert!(name.contains(&format!("{{0,{}}}", app::text::NAME_MAX - 2)), "{name}");
+    assert!(schemas["NewSet"]["properties"]["name"]["description"].as_str().unwrap().contains("1–100 characters"));
+
+    // Links from each create to the operations on what it created.
+    let links = |path: &str| -> Vec<String> {
+        let mut ids: Vec<String> = doc["paths"][path]["post"]["responses"]["201"]["links"]
+            .as_object()
+            .unwrap_or_else(|| panic!("POST {path} has no links"))
+            .values()
+            .map(|l| {
+                assert_eq!(l["parameters"]["id"], "$response.body#/id");
+                l["operationId"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(links("/api/v1/sets"), ["clone_set", "delete_set", "get_set", "public_set", "update_set"]);
+    assert_eq!(links("/api/v1/patterns"), ["delete_pattern", "get_pattern", "public_pattern", "update_pattern"]);
+    assert_eq!(links("/api/v1/curated-sets"), ["clone_curated", "delete_curated", "get_curated", "update_curated"]);
+    assert_eq!(links("/api/v1/apikeys"), ["get_key", "key_usage", "revoke_key", "rotate_key"]);
+}

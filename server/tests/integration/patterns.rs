@@ -99,12 +99,17 @@ async fn the_design_cannot_change(app: TestApp) {
     let pattern = app.api("POST", "/api/v1/patterns", Auth::Session(&ann), Some(json!({ "name": "p", "design": "aaron" }))).await.json();
     let path = format!("/api/v1/patterns/{}", pattern["id"]);
     for who in [Auth::Session(&ann), Auth::Session(&admin)] {
+        // Well formed, but not what this pattern can become: 409, naming the field.
         let res = app.api("PATCH", &path, who, Some(json!({ "design": "bella", "name": "changed" }))).await;
+        assert_eq!(res.status, StatusCode::CONFLICT);
+        let problem = res.json();
+        assert_eq!((problem["code"].as_str(), problem["field"].as_str()), (Some("conflict"), Some("design")));
+        assert!(problem["detail"].as_str().unwrap().contains("cannot change"), "{problem}");
+        // Together with a malformed field: every problem at once, 422.
+        let res = app.api("PATCH", &path, who, Some(json!({ "design": "bella", "name": "" }))).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let errors = field_errors(&res);
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].0, "design");
-        assert!(errors[0].1.contains("cannot change"), "{}", errors[0].1);
+        let fields: Vec<String> = field_errors(&res).into_iter().map(|e| e.0).collect();
+        assert_eq!(fields, ["name", "design"]);
     }
     assert_eq!(app.api("GET", &path, Auth::Session(&ann), None).await.json(), pattern, "nothing changed");
 }
@@ -117,21 +122,29 @@ async fn a_pattern_links_only_own_or_public_sets(app: TestApp) {
     let beas_public = app.api("POST", "/api/v1/sets", Auth::Session(&bea), Some(json!({ "name": "bea's shared", "public": true }))).await.json();
     let supports_own = app.api("POST", "/api/v1/sets", Auth::Session(&support), Some(json!({ "name": "support's" }))).await.json();
 
-    let res = app.api("POST", "/api/v1/patterns", Auth::Session(&ann), Some(json!({ "name": "p", "design": "aaron", "set_id": beas_private["id"] }))).await;
+    // A set the pattern cannot use is not found, exactly like one that does not exist (404,
+    // naming the field); with anything else wrong too, it is one of every problem listed (422).
+    for set_id in [beas_private["id"].clone(), json!(999_999)] {
+        let res = app.api("POST", "/api/v1/patterns", Auth::Session(&ann), Some(json!({ "name": "p", "design": "aaron", "set_id": set_id }))).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text());
+        let problem = res.json();
+        assert_eq!((problem["code"].as_str(), problem["field"].as_str()), (Some("not_found"), Some("set_id")));
+        assert!(!problem["detail"].as_str().unwrap().contains("bea"), "does not reveal the owner: {problem}");
+    }
+    let res = app.api("POST", "/api/v1/patterns", Auth::Session(&ann), Some(json!({ "name": "", "design": "aaron", "set_id": beas_private["id"] }))).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let errors = field_errors(&res);
-    assert_eq!(errors[0].0, "set_id");
-    assert!(!errors[0].1.contains("bea"), "does not reveal the owner: {}", errors[0].1);
+    assert_eq!(errors.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["name", "set_id"]);
 
     let res = app.api("POST", "/api/v1/patterns", Auth::Session(&ann), Some(json!({ "name": "p", "design": "aaron", "set_id": beas_public["id"] }))).await;
     assert_eq!(res.status, StatusCode::CREATED, "a public set may be linked: {}", res.text());
     let path = format!("/api/v1/patterns/{}", res.json()["id"]);
     let res = app.api("PATCH", &path, Auth::Session(&ann), Some(json!({ "set_id": beas_private["id"] }))).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
 
     // Staff editing ann's pattern cannot link a set only they could use.
     let res = app.api("PATCH", &path, Auth::Session(&support), Some(json!({ "set_id": supports_own["id"] }))).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text());
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text());
     assert_eq!(app.api("GET", &path, Auth::Session(&ann), None).await.json()["set_id"], beas_public["id"]);
 }
 

@@ -93,5 +93,5 @@ async fn bad_rotations_are_refused_and_change_nothing(app: TestApp) {
     // A revoked key cannot be rotated.
     app.api("DELETE", &format!("/api/v1/apikeys/{}", key.id), Auth::Session(&session), None).await;
     let res = app.api("POST", &path, Auth::Session(&session), Some(json!({ "grace_period": 0 }))).await;
-    assert_eq!((res.status, res.json()["field"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("id")));
+    assert_eq!((res.status, res.json()["code"].clone(), res.json()["field"].clone()), (StatusCode::CONFLICT, json!("conflict"), json!("id")));
 }
