@@ -129,7 +129,7 @@ fn KeyList(keys: Vec<KeyWithUsage>, revoke: ServerAction<RevokeKey>, rotate: Ser
                 <thead>
                     <tr>
                         <th>"Name"</th><th>"Level"</th><th>"Expires"</th><th>"Last used"</th>
-                        <th>"Today"</th><th>"Last 30 days"</th><th>"Limits"</th><th>"Key"</th><th></th>
+                        <th>"Today"</th><th>"Last 30 days"</th><th>"Limits"</th><th>"Key"</th><th><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody>

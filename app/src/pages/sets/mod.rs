@@ -77,7 +77,7 @@ fn SetTable(page: SetPage, q: String) -> impl IntoView {
         <div class="table-wrap">
             <table class="keys sets" data-testid="sets-table">
                 <thead>
-                    <tr><th>"Name"</th><th>"Measurements"</th><th>"Visibility"</th><th>"Updated"</th><th></th></tr>
+                    <tr><th>"Name"</th><th>"Measurements"</th><th>"Visibility"</th><th>"Updated"</th><th><span class="visually-hidden">"Actions"</span></th></tr>
                 </thead>
                 <tbody>
                     {page.sets.into_iter().map(|set| {
