@@ -37,6 +37,8 @@ fi
 command -v npm >/dev/null || APT_PKGS+=(nodejs npm)
 # psql: the test command checks PostgreSQL with it.
 command -v psql >/dev/null || APT_PKGS+=(postgresql-client)
+# Python's venv module (Debian splits it out): scripts/contract.sh keeps its tools in one.
+python3 -c 'import ensurepip, venv' 2>/dev/null || APT_PKGS+=(python3-venv)
 # nginx and Redis: the cluster tests (server/tests/cluster.rs) start their own, on free ports
 # with their own configuration; this script neither uses nor starts the system services.
 APT_PKGS+=(nginx redis-server)

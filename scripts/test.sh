@@ -2,8 +2,10 @@
 # Installs what the tests need (first run only) and runs every test:
 #   1. Rust unit and integration tests, each integration test on SQLite and on PostgreSQL,
 #      and the cluster tests (real processes behind nginx, with Redis: docs/deploy.md);
-#   2. the Playwright suite in Debian's Chromium against the real server.
-# The server and its WebAssembly bundle are built once (debug) and shared by both.
+#   2. the API contract against a real server (scripts/contract.sh): Schemathesis with a
+#      level-8 and a level-1 key, and the example scripts, one through a generated client;
+#   3. the Playwright suite in Debian's Chromium against the real server.
+# The server and its WebAssembly bundle are built once (debug) and shared by all three.
 #
 # PostgreSQL: TAPELINE_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test).
 # When it is unreachable the run fails; outside CI, TAPELINE_SKIP_POSTGRES=1 skips those tests.
@@ -36,6 +38,9 @@ log "Rust unit and integration tests (SQLite and PostgreSQL; the cluster with ng
 # once: cargo runs one test binary at a time, and the cluster tests take a lock so that they
 # run one at a time too (each starts two or three servers, nginx and Redis of its own).
 cargo test -p app -p server --features app/ssr
+
+log "the API contract: Schemathesis, a generated client and the examples (scripts/contract.sh)"
+bash scripts/contract.sh "$CARGO_TARGET_DIR/debug/tapeline"
 
 log "Playwright end-to-end tests (Chromium)"
 # The binary and the site from the target directory in use (CARGO_TARGET_DIR may point
