@@ -274,6 +274,10 @@ pub struct Problem {
     /// When the key expired (RFC 3339), for `key_expired`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expired_at: Option<String>,
+    /// The request's id (as in its `X-Request-Id`), for `internal` and `service_unavailable`:
+    /// quote it when you report the problem; the server's log has the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Problem {
@@ -289,6 +293,7 @@ impl Problem {
             errors: Vec::new(),
             retry_after: None,
             expired_at: None,
+            request_id: None,
         }
     }
 

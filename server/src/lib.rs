@@ -23,6 +23,13 @@ use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use app::server::{policy, request_id};
+use http::{header, HeaderName, HeaderValue};
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -62,7 +69,15 @@ pub fn leptos_options(listen: SocketAddr) -> LeptosOptions {
         Err(_) if cfg!(debug_assertions) => Env::DEV,
         Err(_) => Env::PROD,
     };
+    // scripts/build.sh names the site's files by their content and writes the names it chose
+    // to hash.txt next to the binary it built, so that a release and a debug binary sharing
+    // one site directory each serve their own bundle. Without that file (tests, or
+    // `cargo leptos watch`), the plain names.
+    let hash_file = "hash.txt";
+    let hashed = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join(hash_file))).is_some_and(|p| p.exists());
     LeptosOptions::builder()
+        .hash_files(hashed)
+        .hash_file(std::sync::Arc::<str>::from(hash_file))
         .output_name(var("LEPTOS_OUTPUT_NAME", "tapeline"))
         .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
         .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
@@ -95,10 +110,23 @@ pub fn router(state: AppState) -> Router {
     let api = api
         .layer(axum::middleware::from_fn_with_state(state.clone(), app::auth::limits::fair_use::<AppState>))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    // Swagger UI (vendored assets) at /docs, and the document at /api/openapi.json, under a
+    // policy of their own (Swagger UI sets inline styles).
+    let docs = Router::new()
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy::DOCS_POLICY)));
+    let https = policy::is_https(config.public_url.as_deref());
     Router::new()
         .merge(api)
-        // Serves the document at /api/openapi.json and Swagger UI (vendored assets) at /docs.
-        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
+        .merge(docs)
+        // The site's package (WebAssembly, its JavaScript, the stylesheet): content-hashed names,
+        // served with the .br or .gz that scripts/build.sh made beside each file.
+        .nest_service(
+            &format!("/{}", state.leptos_options.site_pkg_dir),
+            ServeDir::new(Path::new(&*state.leptos_options.site_root).join(&*state.leptos_options.site_pkg_dir))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .route("/healthz", get(healthz))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
@@ -118,12 +146,54 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(server_fn_problem_status))
         .layer(axum::middleware::from_fn_with_state(config.clone(), refuse_cross_site))
         .layer(axum::middleware::from_fn(refuse_large_bodies))
-        // Before anything keys on the client's address (limits, throttles).
+        // What every answer, refusals included, says about its use (server::policy): pages set
+        // their own Content-Security-Policy (it carries their nonce), /docs has its own, the
+        // rest gets the default; caching per answer.
+        .layer(axum::middleware::from_fn(policy::cache_control))
+        // br or gzip, as the client accepts, where it pays and no secret is (Compressible: it
+        // reads the mark cache_control, inside it, puts on answers to requests with
+        // credentials); the static files come precompressed (scripts/build.sh), left as they are.
+        .layer(CompressionLayer::new().br(true).gzip(true).compress_when(Compressible))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy::DEFAULT_POLICY)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static(policy::REFERRER_POLICY)))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(policy::PERMISSIONS_POLICY),
+        ))
+        .layer(tower::util::option_layer(
+            https.then(|| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(policy::HSTS))),
+        ))
+        // The request's id, known to the error type (a 500's body carries it) and to every log
+        // line of the request (the span below).
+        .layer(axum::middleware::from_fn(request_id::scope))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
+            let id = req.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+        .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
+        // Before anything keys on the client's address (limits, throttles, the request id a
+        // trusted proxy may set).
         .layer(axum::middleware::from_fn_with_state(config, resolve_client))
-        .layer(TraceLayer::new_for_http())
         // Outermost: counts every answer, including the refusals of the layers above.
         .layer(axum::middleware::from_fn(metrics::track_requests))
         .with_state(state)
+}
+
+/// What the compression layer may compress: answers of at least [`policy::COMPRESS_FROM`]
+/// bytes, of a type that compresses (not images), not already encoded (tower-http leaves
+/// those alone: the precompressed static files), and not [`policy::Private`] — answers to
+/// requests with credentials, which may hold secrets beside text others chose (BREACH).
+#[derive(Clone, Copy, Debug, Default)]
+struct Compressible;
+
+impl Predicate for Compressible {
+    fn should_compress<B: http_body::Body>(&self, response: &http::Response<B>) -> bool {
+        let base = SizeAbove::new(policy::COMPRESS_FROM).and(NotForContentType::IMAGES).and(NotForContentType::GRPC);
+        response.extensions().get::<policy::Private>().is_none() && base.should_compress(response)
+    }
 }
 
 /// Everything `tapeline serve` needs to start.

@@ -50,8 +50,16 @@ async fn no_secret_appears_in_any_log_line() {
     // An internal error is logged in full: make sure that path is exercised too.
     app.state.db.pool.close().await;
     app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await;
+    let failed = app.api("GET", "/api/v1/account", Auth::Session(&session), None).await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    // The failure's answer carries its request id, in the header and the body, and the log
+    // line that recorded the failure carries the same id.
+    assert!(failed.status.is_server_error(), "{}", failed.text());
+    let id = failed.header("x-request-id").expect("every answer has an X-Request-Id").to_owned();
+    assert_eq!(failed.json()["request_id"], id.as_str(), "{}", failed.text());
+    let line = logs.lines().find(|l| l.contains("database unavailable") && l.contains(&id));
+    assert!(line.is_some(), "no log line of request {id} records the failure:\n{logs}");
     assert!(logs.contains("/api/v1/whoami"), "the capture works: requests are logged at trace level");
     for (what, secret) in [
         ("token", key.token.as_str()),

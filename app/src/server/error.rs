@@ -61,11 +61,15 @@ impl Error {
             Error::Problem(p) => *p,
             Error::Database(e) if is_unavailable(&e) => {
                 tracing::error!(error = %e, "database unavailable");
-                Problem::new(ErrorCode::ServiceUnavailable, "The database is not reachable. Try again shortly.")
+                let mut p = Problem::new(ErrorCode::ServiceUnavailable, "The database is not reachable. Try again shortly.");
+                p.request_id = super::request_id::current();
+                p
             }
             other => {
                 tracing::error!(error = %other, "internal error");
-                Problem::new(ErrorCode::Internal, "Something went wrong on the server. It has been logged.")
+                let mut p = Problem::new(ErrorCode::Internal, "Something went wrong on the server. It has been logged.");
+                p.request_id = super::request_id::current();
+                p
             }
         }
     }

@@ -188,14 +188,21 @@ pub fn forwarded_client(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Ip
     last
 }
 
-/// Sets [`ClientIp`] on requests that come through a trusted proxy (`TAPELINE_TRUSTED_PROXIES`).
+/// Sets [`ClientIp`] on requests that come through a trusted proxy (`TAPELINE_TRUSTED_PROXIES`),
+/// and keeps the `X-Request-Id` only such a proxy may set: from anyone else (or malformed),
+/// it is dropped, and the request gets an id of its own.
 pub async fn resolve_client(State(config): State<Arc<Config>>, mut req: Request, next: Next) -> Response {
-    if !config.trusted_proxies.is_empty() {
-        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+    let from_proxy = peer.is_some_and(|peer| config.trusted_proxies.iter().any(|range| range.contains(&peer)));
+    if from_proxy {
         let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
         if let Some(ip) = peer.and_then(|peer| forwarded_client(peer, forwarded, &config.trusted_proxies)) {
             req.extensions_mut().insert(ClientIp(ip));
         }
+    }
+    let kept = from_proxy && req.headers().get(super::request_id::HEADER).is_some_and(super::request_id::acceptable);
+    if !kept {
+        req.headers_mut().remove(super::request_id::HEADER);
     }
     next.run(req).await
 }

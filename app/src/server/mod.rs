@@ -13,6 +13,8 @@ pub mod extract;
 pub mod http;
 pub mod json;
 pub mod paging;
+pub mod policy;
+pub mod request_id;
 pub mod password;
 pub mod shared;
 pub mod throttle;

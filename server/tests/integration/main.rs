@@ -11,6 +11,7 @@ mod accounts;
 mod admin;
 mod apikeys;
 mod fair_use;
+mod http_policy;
 mod key_cache;
 mod binary;
 mod curated;

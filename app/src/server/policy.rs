@@ -1,0 +1,140 @@
+//! What every answer says about how it may be used: the Content-Security-Policy of pages, of
+//! Swagger UI and of everything else, the other security headers, and caching.
+//!
+//! The headers that never vary are set by tower-http's header layers where the router is
+//! built; this module holds their values, the page policy (which carries the response's
+//! nonce, so the page renderer sets it) and the one middleware whose answer depends on the
+//! request (caching).
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use http::{header, HeaderValue, Method};
+
+/// A page's policy. Scripts run only with this response's nonce (Leptos puts it on its
+/// hydration scripts) or when loaded by such a script (`'strict-dynamic'`: the module and the
+/// WebAssembly the hydration script imports); the WebAssembly may be compiled
+/// (`'wasm-unsafe-eval'`); no inline script, no plugin, no `<base>`, no framing, forms post
+/// only to this site.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+         form-action 'self'"
+    )
+}
+
+/// Swagger UI (`/docs`): its vendored scripts and styles from this site only; it sets inline
+/// styles on its elements and draws icons from `data:` URIs.
+pub const DOCS_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+     form-action 'self'";
+
+/// Everything that is not a page (JSON, YAML, files): nothing in it may load or run anything.
+pub const DEFAULT_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Features no page of Tapeline uses, denied to every page (and anything framed in one).
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
+     geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), payment=(), \
+     publickey-credentials-get=(), serial=(), usb=(), xr-spatial-tracking=()";
+
+/// Where a link from Tapeline may say where it came from: the origin only, and only to https.
+pub const REFERRER_POLICY: &str = "strict-origin-when-cross-origin";
+
+/// HTTPS only, for a year, when the instance is reached over https (`TAPELINE_PUBLIC_URL`).
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Whether `public_url` says the instance is reached over https.
+pub fn is_https(public_url: Option<&str>) -> bool {
+    public_url.is_some_and(|url| url.len() >= 8 && url[..8].eq_ignore_ascii_case("https://"))
+}
+
+/// Static files under `/pkg/` whose names carry a hash of their content.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Marks an answer to a request that carried credentials (a key or a session): it may hold
+/// secrets (a new key's token, say) next to text others chose (names in the console), so it
+/// is never compressed — compression would let an attacker who can inject text and watch
+/// sizes guess the secret (BREACH). The server's compression layer reads this mark.
+#[derive(Clone, Copy, Debug)]
+pub struct Private;
+
+/// Smaller answers are sent as they are: compressing them saves nothing worth the work.
+pub const COMPRESS_FROM: u16 = 1024;
+
+/// Caching, decided per answer unless the handler already decided (`Cache-Control` set):
+/// - any answer to a request that carries a key or a session (`Authorization`, or the
+///   session cookie), and every page: `no-store` — nothing private stays in a cache, and a
+///   page shows the signed-in state of the moment;
+/// - content-hashed static files: cached for a year, `immutable`;
+/// - anything else (public reads set their own, with an `ETag`): `no-cache`, revalidated.
+pub async fn cache_control(req: Request, next: Next) -> Response {
+    let authenticated =
+        req.headers().contains_key(header::AUTHORIZATION) || super::cookie::token_from_headers(req.headers()).is_some();
+    let hashed_asset = req.method() == Method::GET && is_hashed_asset(req.uri().path());
+    let mut response = next.run(req).await;
+    if authenticated {
+        response.extensions_mut().insert(Private);
+    }
+    let headers = response.headers_mut();
+    if headers.contains_key(header::CACHE_CONTROL) && !authenticated {
+        return response;
+    }
+    let is_page = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    let value = if authenticated || is_page {
+        "no-store"
+    } else if hashed_asset && response.status().is_success() {
+        IMMUTABLE
+    } else {
+        "no-cache"
+    };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+/// `/pkg/tapeline.0123abcd….wasm`: a file of the site's package directory whose name has a
+/// content hash between the output name and the extension (see `scripts/build.sh`).
+pub fn is_hashed_asset(path: &str) -> bool {
+    let Some(file) = path.strip_prefix("/pkg/") else { return false };
+    let mut parts = file.split('.');
+    let (Some(_name), Some(hash), Some(_ext), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_assets_are_told_apart() {
+        assert!(is_hashed_asset("/pkg/tapeline.0123456789abcdef.wasm"));
+        assert!(is_hashed_asset("/pkg/tapeline.0123456789abcdef0123.css"));
+        for path in ["/pkg/tapeline.wasm", "/pkg/tapeline.js", "/pkg/tapeline.short.js", "/favicon.ico", "/pkg/a.0123456789abcdef.js.map", "/x/tapeline.0123456789abcdef.js"] {
+            assert!(!is_hashed_asset(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn https_is_recognised() {
+        assert!(is_https(Some("https://tapeline.example.org")));
+        assert!(is_https(Some("HTTPS://x")));
+        assert!(!is_https(Some("http://localhost:3000")));
+        assert!(!is_https(None));
+    }
+
+    #[test]
+    fn the_page_policy_allows_no_inline_script_without_the_nonce() {
+        let policy = page_policy("abc123");
+        let scripts = policy.split(';').map(str::trim).find(|d| d.starts_with("script-src")).unwrap();
+        assert_eq!(scripts, "script-src 'nonce-abc123' 'strict-dynamic' 'wasm-unsafe-eval'");
+        for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"] {
+            assert!(policy.contains(directive), "{directive}");
+        }
+        assert!(!policy.contains("unsafe-inline"));
+    }
+}
