@@ -5,7 +5,7 @@ use super::service;
 use super::{NewPattern, Pattern, PatternChanges, PatternPage};
 use crate::auth::Principal;
 use crate::error::Problem;
-use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, Format, FormatParams};
+use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, FormatParams, PublicReply};
 use crate::server::paging::ListQuery;
 use crate::server::Result;
 use crate::state::AppState;
@@ -141,16 +141,17 @@ pub async fn delete_pattern(State(state): State<AppState>, principal: Principal,
     path = "/api/v1/public/patterns/{id}",
     tag = "public",
     security(()),
-    params(("id" = i64, Path, description = "The pattern's id"), FormatParams),
+    params(("id" = i64, Path, description = "The pattern's id"), FormatParams, ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the copy you have: answered 304, without a body, while it is current")),
     responses(
         (status = OK, description = "The pattern", content(
             (Pattern = "application/json"),
             (Pattern = "application/yaml", example = "id: 7\nname: Aaron for the beach\nnotes: ''\ndesign: aaron\nsettings:\n  sa: 10\nset_id: 42\npublic: true\ncreated_at: 2026-11-22T14:00:00Z\nupdated_at: 2026-11-22T14:00:00Z\n"),
         )),
+        (status = NOT_MODIFIED, description = "Your copy is current (its `ETag` was in `If-None-Match`): no body"),
         (status = NOT_FOUND, description = "`not_found`: no public pattern with this id", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: an unknown `format`", body = Problem, content_type = "application/problem+json"),
     ),
 )]
-pub async fn public_pattern(State(state): State<AppState>, ApiPath(id): ApiPath<i64>, format: Format) -> Result<Response> {
-    format.reply(&service::get_public(&state, id).await?)
+pub async fn public_pattern(State(state): State<AppState>, ApiPath(id): ApiPath<i64>, reply: PublicReply) -> Result<Response> {
+    reply.send(&service::get_public(&state, id).await?)
 }

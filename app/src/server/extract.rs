@@ -169,14 +169,56 @@ impl Format {
         }
     }
 
-    /// `value` as an HTTP 200 in this format. The answer varies with `Accept`.
-    pub fn reply<T: serde::Serialize>(self, value: &T) -> Result<axum::response::Response> {
-        use axum::response::IntoResponse as _;
-        let (content_type, body) = match self {
+    /// `value` in this format: its content type and its text.
+    pub fn encode<T: serde::Serialize>(self, value: &T) -> Result<(&'static str, String)> {
+        Ok(match self {
             Format::Json => ("application/json", serde_json::to_string(value).map_err(|e| Error::internal(format!("JSON: {e}")))?),
             Format::Yaml => ("application/yaml; charset=utf-8", serde_saphyr::to_string(value).map_err(|e| Error::internal(format!("YAML: {e}")))?),
+        })
+    }
+}
+
+/// The answer of a public read: in the [`Format`] asked for, with an `ETag`, and `304 Not
+/// Modified` (no body) when the caller's `If-None-Match` already names it — so a script
+/// that polls a shared set costs one small answer until the set changes.
+pub struct PublicReply {
+    format: Format,
+    if_none_match: Option<String>,
+}
+
+impl PublicReply {
+    /// `value` as the answer: 200 with its `ETag`, or 304 when the caller has it already.
+    pub fn send<T: serde::Serialize>(self, value: &T) -> Result<axum::response::Response> {
+        use axum::response::IntoResponse as _;
+        use sha2::Digest as _;
+        let (content_type, body) = self.format.encode(value)?;
+        // The same value in the other format is another representation: another tag.
+        let digest = sha2::Sha256::new().chain_update(content_type).chain_update(&body).finalize();
+        let tag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let etag = format!("\"{tag}\"");
+        let matches = self.if_none_match.as_deref().is_some_and(|header| {
+            header.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == etag || t == "*")
+        });
+        let mut response = if matches {
+            (StatusCode::NOT_MODIFIED, [(header::VARY, "Accept")]).into_response()
+        } else {
+            ([(header::CONTENT_TYPE, content_type), (header::VARY, "Accept")], body).into_response()
         };
-        Ok(([(header::CONTENT_TYPE, content_type), (header::VARY, "Accept")], body).into_response())
+        let headers = response.headers_mut();
+        headers.insert(header::ETAG, http::HeaderValue::from_str(&etag).expect("hex is header-safe"));
+        // Anyone may keep it, but must ask again (cheaply, with the tag) before using it.
+        headers.insert(header::CACHE_CONTROL, http::HeaderValue::from_static("public, no-cache"));
+        Ok(response)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PublicReply {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        let format = Format::from_request_parts(parts, state).await?;
+        let if_none_match = parts.headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(PublicReply { format, if_none_match })
     }
 }
 
