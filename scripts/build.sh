@@ -94,31 +94,68 @@ fi
 
 # --- The site -----------------------------------------------------------------------------------
 log "assembling the site in $SITE"
-mkdir -p "$PKG"
+profile_dir="$($release && echo release || echo debug)"
+# wasm-bindgen, wasm-opt and esbuild write to a staging directory of this profile's own; the
+# site gets content-hashed copies (below).
+STAGE="$CARGO_TARGET_DIR/$profile_dir/site-stage"
+mkdir -p "$PKG" "$STAGE"
 wasm="$FRONT_TARGET/wasm32-unknown-unknown/$front_dir/${LIB_PACKAGE//-/_}.wasm"
-# What the site's WebAssembly was made from; when that has not changed, wasm-bindgen and
+# What the staged WebAssembly was made from; when that has not changed, wasm-bindgen and
 # wasm-opt (half a minute on a release bundle) are not run again.
-made_from="$($release && echo release || echo debug) $(stat -c %Y.%s "$wasm") $WASM_BINDGEN_VERSION"
-if [ "$(cat "$PKG/.made-from" 2>/dev/null)" != "$made_from" ] || [ ! -f "$PKG/$NAME.wasm" ]; then
-  rm -f "$PKG/.made-from"
-  # Leptos's hydration script loads $PKG/$NAME.js and $PKG/$NAME.wasm.
-  wasm-bindgen --target web --out-name "$NAME" --out-dir "$PKG" "$wasm"
-  mv -f "$PKG/${NAME}_bg.wasm" "$PKG/$NAME.wasm"
+made_from="$profile_dir $(stat -c %Y.%s "$wasm") $WASM_BINDGEN_VERSION"
+if [ "$(cat "$STAGE/.made-from" 2>/dev/null)" != "$made_from" ] || [ ! -f "$STAGE/$NAME.wasm" ]; then
+  rm -f "$STAGE/.made-from"
+  # Leptos's hydration script loads $NAME.js and $NAME.wasm (hashed names: see below).
+  wasm-bindgen --target web --out-name "$NAME" --out-dir "$STAGE" "$wasm"
+  mv -f "$STAGE/${NAME}_bg.wasm" "$STAGE/$NAME.wasm"
   if $release; then
     # The flags cargo-leptos uses; wasm-opt is binaryen's, from npm (never Debian's: setup.sh).
     wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-      "$PKG/$NAME.wasm" -o "$PKG/$NAME.wasm"
-    esbuild "$PKG/$NAME.js" --minify --format=esm --log-level=warning --allow-overwrite \
-      --outfile="$PKG/$NAME.js"
+      "$STAGE/$NAME.wasm" -o "$STAGE/$NAME.wasm"
+    esbuild "$STAGE/$NAME.js" --minify --format=esm --log-level=warning --allow-overwrite \
+      --outfile="$STAGE/$NAME.js"
   fi
-  echo "$made_from" >"$PKG/.made-from"
+  echo "$made_from" >"$STAGE/.made-from"
 fi
 if $release; then
   # Browsers from the last few years: the stylesheet keeps its modern syntax.
   esbuild "$STYLE_FILE" --minify --target=chrome100,firefox100,safari15 --log-level=warning \
-    --outfile="$PKG/$NAME.css"
+    --outfile="$STAGE/$NAME.css"
 else
-  cp "$STYLE_FILE" "$PKG/$NAME.css"
+  cp "$STYLE_FILE" "$STAGE/$NAME.css"
 fi
+
+# Content-hashed names ($NAME.<hash>.js, .wasm, .css), so browsers may keep them for a year
+# and a new build is never mixed with an old one; the names go to hash.txt next to the
+# binary, which reads them (server/src/lib.rs), so a release and a debug binary sharing this
+# site directory each serve the bundle built with them. Each file also gets its .gz (and, in
+# a release, .br) for the server to send as it is to clients that accept it.
+manifest="$CARGO_TARGET_DIR/$profile_dir/hash.txt"
+old_manifest="$(cat "$manifest" 2>/dev/null || true)"
+new_manifest=""
+for ext in js wasm css; do
+  hash="$(sha256sum "$STAGE/$NAME.$ext" | cut -c1-20)"
+  target="$PKG/$NAME.$hash.$ext"
+  if [ ! -f "$target" ] || [ ! -f "$target.gz" ]; then
+    cp "$STAGE/$NAME.$ext" "$target.tmp"
+    if $release; then
+      gzip -9 -c "$target.tmp" >"$target.gz"
+      brotli -q 11 -c "$target.tmp" >"$target.br"
+    else
+      gzip -1 -c "$target.tmp" >"$target.gz"
+    fi
+    mv -f "$target.tmp" "$target"
+  fi
+  new_manifest+="$ext: $hash"$'\n'
+done
+# This binary's previous bundle is no longer served by anyone.
+while IFS=': ' read -r ext hash; do
+  [ -n "$hash" ] || continue
+  grep -qx "$ext: $hash" <<<"$new_manifest" || rm -f "$PKG/$NAME.$hash.$ext"{,.gz,.br}
+done <<<"$old_manifest"
+printf '%s' "$new_manifest" >"$manifest"
+# Files of the plain-named layout builds before content hashing left behind.
+rm -f "$PKG/$NAME".{js,wasm,css,d.ts} "$PKG/${NAME}_bg.wasm.d.ts"
 cp -R "$ASSETS_DIR"/. "$SITE"/
-log "built: $CARGO_TARGET_DIR/$($release && echo release || echo debug)/$BIN_TARGET, site $SITE ($(du -k "$PKG/$NAME.wasm" | cut -f1) KB of WebAssembly)"
+wasm_hash="$(sed -n 's/^wasm: //p' "$manifest")"
+log "built: $CARGO_TARGET_DIR/$profile_dir/$BIN_TARGET, site $SITE ($(du -k "$PKG/$NAME.$wasm_hash.wasm" | cut -f1) KB of WebAssembly, $(du -k "$PKG/$NAME.$wasm_hash.wasm.gz" | cut -f1) KB gzipped)"

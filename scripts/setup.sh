@@ -42,6 +42,8 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || APT_PKGS+=(python3-venv)
 # nginx and Redis: the cluster tests (server/tests/cluster.rs) start their own, on free ports
 # with their own configuration; this script neither uses nor starts the system services.
 APT_PKGS+=(nginx redis-server)
+# brotli: scripts/build.sh precompresses the release build's static files.
+APT_PKGS+=(brotli)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

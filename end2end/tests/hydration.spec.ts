@@ -59,3 +59,25 @@ test.describe('hydration', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
+
+test.describe('transfer', () => {
+  test('the page hydrates under its Content-Security-Policy, and the WebAssembly arrives compressed and cacheable', async ({ page }) => {
+    const wasm = page.waitForResponse((res) => /\/pkg\/tapeline\.[0-9a-f]{20}\.wasm$/.test(new URL(res.url()).pathname));
+    const document = await page.goto('/login');
+    const csp = (await document!.allHeaders())['content-security-policy'];
+    expect(csp).toMatch(/script-src 'nonce-[^']+' 'strict-dynamic' 'wasm-unsafe-eval'/);
+    // Hydration itself is the proof that the policy lets the app run (a violation would
+    // also be a console error, which fails every test).
+    await waitForHydration(page);
+    const response = await wasm;
+    const headers = await response.allHeaders();
+    expect(headers['content-encoding'] ?? '', 'the WebAssembly is sent compressed').toMatch(/^(br|gzip)$/);
+    expect(headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    // What crossed the wire, against the file itself (asked for without compression).
+    const sizes = await response.request().sizes();
+    const plain = await page.request.fetch(response.url(), { method: 'HEAD', headers: { 'Accept-Encoding': 'identity' } });
+    const size = Number(plain.headers()['content-length']);
+    expect(size).toBeGreaterThan(0);
+    expect(sizes.responseBodySize, `${sizes.responseBodySize} bytes transferred for a file of ${size}`).toBeLessThan(size / 2);
+  });
+});

@@ -139,8 +139,12 @@ impl Server {
 
     /// Starts with extra settings in the environment.
     fn start_with(data_dir: &std::path::Path, database_url: Option<&str>, env: &[(&str, &str)]) -> Server {
+        Server::start_command(tapeline(data_dir), database_url, env)
+    }
+
+    /// Starts `cmd` (a `tapeline` command line) as a server.
+    fn start_command(mut cmd: Command, database_url: Option<&str>, env: &[(&str, &str)]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut cmd = tapeline(data_dir);
         cmd.envs(env.iter().copied());
         cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::piped());
         if let Some(url) = database_url {
@@ -711,4 +715,49 @@ fn trusted_proxies_give_each_forwarded_client_its_own_allowance() {
     assert_eq!((call("203.0.113.1"), call("203.0.113.1"), call("203.0.113.1")), (200, 200, 429));
     assert_eq!(call("203.0.113.2"), 200, "another client behind the proxy");
     server.stop();
+}
+
+/// Two builds of Tapeline share one site directory (a debug build after a release one, say):
+/// each binary serves the bundle built with it — the content-hashed names in the hash.txt
+/// that scripts/build.sh wrote beside it —, whatever the other one wrote since; those files
+/// are cached for a year, and sent precompressed to clients that accept it.
+#[test]
+fn each_binary_serves_the_bundle_built_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let builds = [("release", "0123456789abcdef0123"), ("debug", "fedcba9876543210fedc")];
+    let mut servers = Vec::new();
+    for (profile, hash) in builds {
+        let bin_dir = dir.path().join(profile);
+        std::fs::create_dir_all(&bin_dir).unwrap();
+        let bin = bin_dir.join("tapeline");
+        std::fs::copy(env!("CARGO_BIN_EXE_tapeline"), &bin).unwrap();
+        std::fs::write(bin_dir.join("hash.txt"), format!("js: {hash}\nwasm: {hash}\ncss: {hash}\n")).unwrap();
+        for ext in ["js", "wasm", "css"] {
+            let file = site.join("pkg").join(format!("tapeline.{hash}.{ext}"));
+            std::fs::write(&file, format!("the {profile} {ext}")).unwrap();
+            std::fs::write(file.with_extension(format!("{ext}.gz")), format!("gzip of the {profile} {ext}")).unwrap();
+        }
+        let mut cmd = Command::new(&bin);
+        cmd.env("TAPELINE_DATA_DIR", dir.path().join(format!("data-{profile}"))).env("TAPELINE_LOG", "warn");
+        let server = Server::start_command(cmd, None, &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())]);
+        servers.push((profile, hash, server));
+    }
+    for (i, (profile, hash, server)) in servers.iter().enumerate() {
+        let (status, _, page) = server.try_request("GET", "/login", &[], "").unwrap();
+        assert_eq!(status, 200);
+        let other = builds[1 - i].1;
+        assert!(!page.contains(other), "the {profile} binary's page names the other build's bundle");
+        for ext in ["js", "wasm", "css"] {
+            let path = format!("/pkg/tapeline.{hash}.{ext}");
+            assert!(page.contains(&path), "the {profile} page loads {path}");
+            let (status, headers, body) = server.try_request("GET", &path, &[], "").unwrap();
+            assert_eq!((status, body.as_str()), (200, format!("the {profile} {ext}").as_str()), "{path}");
+            assert_eq!(header(&headers, "cache-control"), Some("public, max-age=31536000, immutable"), "{path}");
+            let (status, headers, body) = server.try_request("GET", &path, &[("Accept-Encoding", "gzip")], "").unwrap();
+            assert_eq!((status, header(&headers, "content-encoding")), (200, Some("gzip")), "{path}");
+            assert_eq!(body, format!("gzip of the {profile} {ext}"), "{path}: the precompressed file, as it is");
+        }
+    }
 }
