@@ -707,13 +707,24 @@ fn operators_throttle_suspend_and_promote_from_the_command_line() {
 /// trusted proxy (here the test itself, on loopback) each forwarded client has its own
 /// anonymous allowance.
 #[test]
-fn trusted_proxies_give_each_forwarded_client_its_own_allowance() {
+fn trusted_proxies_give_each_forwarded_client_its_own_allowance_and_their_request_ids_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let env = [("TAPELINE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1"), ("TAPELINE_ANON_RATE_LIMIT", "2")];
     let server = Server::start_with(dir.path(), None, &env);
     let call = |client: &str| server.try_request("GET", "/api/v1/measurements", &[("X-Forwarded-For", client)], "").unwrap().0;
     assert_eq!((call("203.0.113.1"), call("203.0.113.1"), call("203.0.113.1")), (200, 200, 429));
     assert_eq!(call("203.0.113.2"), 200, "another client behind the proxy");
+    // The proxy's request id is kept (so its log and ours match); a malformed one is not.
+    let id_for = |sent: &str| {
+        let (_, headers, _) = server.try_request("GET", "/healthz", &[("X-Request-Id", sent)], "").unwrap();
+        header(&headers, "x-request-id").map(str::to_owned)
+    };
+    assert_eq!(id_for("proxy-7f3a9c").as_deref(), Some("proxy-7f3a9c"));
+    let long = "x".repeat(201);
+    for bad in [long.as_str(), "two words"] {
+        let id = id_for(bad).expect("an id of our own");
+        assert!(id != bad && id.len() == 36, "{bad:?} → {id}");
+    }
     server.stop();
 }
 
