@@ -35,7 +35,7 @@ NGINX=/usr/sbin/nginx
 
 say "building the release binary (cargo build --release -p server --bin tapeline)"
 cargo build --release -p server --bin tapeline
-BIN="$ROOT/target/release/tapeline"
+BIN="$CARGO_TARGET_DIR/release/tapeline"   # where cargo built it (setup.sh sets the directory)
 
 WORK="$(mktemp -d)"
 DB="tapeline_bench_$$_$RANDOM"
@@ -61,7 +61,7 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --d
   >"$WORK/redis.log" 2>&1 &
 REDIS_PID=$!
 NGINX_PORT="$(free_port)"
-SITE="$ROOT/target/site"   # the API serves without it (checked); the pages would need it
+SITE="$CARGO_TARGET_DIR/site"   # the API serves without it (checked); the pages would need it
 [ -d "$SITE" ] || { SITE="$WORK/site"; mkdir -p "$SITE"; }
 export TAPELINE_DATABASE_URL="$DATABASE_URL"
 export TAPELINE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"

@@ -35,8 +35,8 @@ ensure_wrk
 say "building the release binaries (server's tapeline, tapeline-bench's hello)"
 cargo build --release -p server --bin tapeline
 cargo build --release -p tapeline-bench --bin hello
-BIN="$ROOT/target/release/tapeline"
-HELLO="$ROOT/target/release/hello"
+BIN="$CARGO_TARGET_DIR/release/tapeline"   # where cargo built it (setup.sh sets the directory)
+HELLO="$CARGO_TARGET_DIR/release/hello"
 
 WORK="$(mktemp -d)"
 DB=""            # the PostgreSQL database, once created
@@ -53,7 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-SITE="$ROOT/target/site"   # the API serves without it; the pages would need it
+SITE="$CARGO_TARGET_DIR/site"   # the API serves without it; the pages would need it
 [ -d "$SITE" ] || { SITE="$WORK/site"; mkdir -p "$SITE"; }
 export TAPELINE_KEY_RATE_LIMIT=1000000 TAPELINE_KEY_DAILY_QUOTA=1000000000
 export TAPELINE_LOG=warn LEPTOS_SITE_ROOT="$SITE"

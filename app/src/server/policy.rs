@@ -71,7 +71,7 @@ pub const COMPRESS_FROM: u16 = 1024;
 pub async fn cache_control(req: Request, next: Next) -> Response {
     let authenticated =
         req.headers().contains_key(header::AUTHORIZATION) || super::cookie::token_from_headers(req.headers()).is_some();
-    let hashed_asset = req.method() == Method::GET && is_hashed_asset(req.uri().path());
+    let hashed_asset = matches!(*req.method(), Method::GET | Method::HEAD) && is_hashed_asset(req.uri().path());
     let mut response = next.run(req).await;
     if authenticated {
         response.extensions_mut().insert(Private);

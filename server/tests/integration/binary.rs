@@ -766,6 +766,8 @@ fn each_binary_serves_the_bundle_built_with_it() {
             let (status, headers, body) = server.try_request("GET", &path, &[], "").unwrap();
             assert_eq!((status, body.as_str()), (200, format!("the {profile} {ext}").as_str()), "{path}");
             assert_eq!(header(&headers, "cache-control"), Some("public, max-age=31536000, immutable"), "{path}");
+            let (status, headers, _) = server.try_request("HEAD", &path, &[], "").unwrap();
+            assert_eq!((status, header(&headers, "cache-control")), (200, Some("public, max-age=31536000, immutable")), "HEAD {path}");
             let (status, headers, body) = server.try_request("GET", &path, &[("Accept-Encoding", "gzip")], "").unwrap();
             assert_eq!((status, header(&headers, "content-encoding")), (200, Some("gzip")), "{path}");
             assert_eq!(body, format!("gzip of the {profile} {ext}"), "{path}: the precompressed file, as it is");
