@@ -115,7 +115,7 @@ pub fn router(state: AppState) -> Router {
     let docs = Router::new()
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy::DOCS_POLICY)));
-    let https = policy::is_https(config.public_url.as_deref());
+    let https = config.public_url_is_https();
     Router::new()
         .merge(api)
         .merge(docs)

@@ -98,7 +98,24 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Whether the instance is reached over https (`TAPELINE_PUBLIC_URL`; the scheme in any
+    /// case): session cookies are then `Secure` and answers carry HSTS.
     pub fn public_url_is_https(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn https_is_recognised_in_any_case() {
+        let with = |url: Option<&str>| Config { public_url: url.map(str::to_owned), ..Config::default() };
+        assert!(with(Some("https://tapeline.example.org")).public_url_is_https());
+        assert!(with(Some("HTTPS://x")).public_url_is_https());
+        assert!(!with(Some("http://localhost:3000")).public_url_is_https());
+        assert!(!with(Some("https:")).public_url_is_https());
+        assert!(!with(None).public_url_is_https());
     }
 }

@@ -44,11 +44,6 @@ pub const REFERRER_POLICY: &str = "strict-origin-when-cross-origin";
 /// HTTPS only, for a year, when the instance is reached over https (`TAPELINE_PUBLIC_URL`).
 pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 
-/// Whether `public_url` says the instance is reached over https.
-pub fn is_https(public_url: Option<&str>) -> bool {
-    public_url.is_some_and(|url| url.len() >= 8 && url[..8].eq_ignore_ascii_case("https://"))
-}
-
 /// Static files under `/pkg/` whose names carry a hash of their content.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -117,14 +112,6 @@ mod tests {
         for path in ["/pkg/tapeline.wasm", "/pkg/tapeline.js", "/pkg/tapeline.short.js", "/favicon.ico", "/pkg/a.0123456789abcdef.js.map", "/x/tapeline.0123456789abcdef.js"] {
             assert!(!is_hashed_asset(path), "{path}");
         }
-    }
-
-    #[test]
-    fn https_is_recognised() {
-        assert!(is_https(Some("https://tapeline.example.org")));
-        assert!(is_https(Some("HTTPS://x")));
-        assert!(!is_https(Some("http://localhost:3000")));
-        assert!(!is_https(None));
     }
 
     #[test]
