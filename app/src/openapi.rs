@@ -54,20 +54,17 @@ impl Modify for SharedResponses {
 /// Query strings are read by `ApiQuery`, which refuses an unknown or invalid parameter with a
 /// 422 naming it: every operation that takes query parameters says so.
 fn document_query_refusals(doc: &mut OpenApi) {
-    for item in doc.paths.paths.values_mut() {
-        let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-        for op in ops.into_iter().flatten() {
-            let has_query = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
-            if has_query && !op.responses.responses.contains_key("422") {
-                let refusal = ResponseBuilder::new()
-                    .description("`validation_failed`: a query parameter is unknown or invalid (named in `field`).")
-                    .content(
-                        "application/problem+json",
-                        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
-                    )
-                    .build();
-                op.responses.responses.insert("422".into(), refusal.into());
-            }
+    for op in operations_mut(doc) {
+        let has_query = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+        if has_query && !op.responses.responses.contains_key("422") {
+            let refusal = ResponseBuilder::new()
+                .description("`validation_failed`: a query parameter is unknown or invalid (named in `field`).")
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                )
+                .build();
+            op.responses.responses.insert("422".into(), refusal.into());
         }
     }
 }
@@ -134,7 +131,7 @@ fn document_links(doc: &mut OpenApi) {
     }
 }
 
-/// Every operation of the document: its path, method (upper case) and description.
+/// Every operation of the document: its path, method (upper case) and the operation.
 fn operations(doc: &OpenApi) -> impl Iterator<Item = (&str, &'static str, &Operation)> {
     doc.paths.paths.iter().flat_map(|(path, item)| {
         [
@@ -146,6 +143,13 @@ fn operations(doc: &OpenApi) -> impl Iterator<Item = (&str, &'static str, &Opera
         ]
         .into_iter()
         .filter_map(move |(method, op)| op.as_ref().map(|op| (path.as_str(), method, op)))
+    })
+}
+
+/// Every operation of the document, to change.
+fn operations_mut(doc: &mut OpenApi) -> impl Iterator<Item = &mut Operation> {
+    doc.paths.paths.values_mut().flat_map(|item| {
+        [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
     })
 }
 
@@ -230,21 +234,18 @@ fn document_auth_and_errors(doc: &mut OpenApi) {
     components.responses.insert("KeyRateLimited".into(), limited(keyed_429).into());
     components.responses.insert("AnonymousRateLimited".into(), limited(anonymous_429).into());
     let shared = |name: &str| utoipa::openapi::RefOr::<utoipa::openapi::Response>::Ref(Ref::from_response_name(name));
-    for item in doc.paths.paths.values_mut() {
-        let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-        for op in ops.into_iter().flatten() {
-            if op.security.is_some() {
-                // Public: the per-address limit, and the server's own failure.
-                op.responses.responses.entry("429".into()).or_insert_with(|| shared("AnonymousRateLimited"));
-                op.responses.responses.entry("500".into()).or_insert_with(|| problem(common[2].1).into());
-                continue;
-            }
-            op.responses.responses.entry("429".into()).or_insert_with(|| shared("KeyRateLimited"));
-            op.security = Some(security.clone());
-            let has_body = op.request_body.is_some();
-            for (status, description) in common.iter().chain(if has_body { body.iter() } else { [].iter() }) {
-                op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(description).into());
-            }
+    for op in operations_mut(doc) {
+        if op.security.is_some() {
+            // Public: the per-address limit, and the server's own failure.
+            op.responses.responses.entry("429".into()).or_insert_with(|| shared("AnonymousRateLimited"));
+            op.responses.responses.entry("500".into()).or_insert_with(|| problem(common[2].1).into());
+            continue;
+        }
+        op.responses.responses.entry("429".into()).or_insert_with(|| shared("KeyRateLimited"));
+        op.security = Some(security.clone());
+        let has_body = op.request_body.is_some();
+        for (status, description) in common.iter().chain(if has_body { body.iter() } else { [].iter() }) {
+            op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(description).into());
         }
     }
 }

@@ -36,12 +36,7 @@ pub fn document_instance(doc: &mut utoipa::openapi::OpenApi, keys: &crate::serve
     for body in [NewKey::name(), Rotation::name()] {
         let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(body.as_ref()) else { continue };
         if let Some(RefOr::T(Schema::Object(lifetime))) = object.properties.get_mut("expires_in") {
-            lifetime.maximum = Some(max.into());
-            lifetime.description = Some(format!(
-                "Lifetime in seconds: at least {}, at most {max} ({} days, this instance's maximum).",
-                service::MIN_TTL_SECS,
-                max / 86_400
-            ));
+            service::doc::bound_lifetime(lifetime, max);
         }
     }
 }

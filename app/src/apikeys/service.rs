@@ -331,11 +331,21 @@ pub mod doc {
     /// A key's lifetime in seconds: at least [`super::MIN_TTL_SECS`]. Its maximum is the
     /// instance's setting, so the document gives only the lower bound.
     pub fn lifetime() -> Object {
-        let text = format!(
-            "Lifetime in seconds: at least {}, at most the instance's maximum (365 days unless its operator changed it).",
-            super::MIN_TTL_SECS
-        );
-        described(integer(super::MIN_TTL_SECS, i64::MAX), text, Some(json!(2_592_000)))
+        described(integer(super::MIN_TTL_SECS, i64::MAX), lifetime_text(None), Some(json!(2_592_000)))
+    }
+
+    /// States an instance's longest key lifetime (`max` seconds) on a [`lifetime`] schema.
+    pub fn bound_lifetime(schema: &mut Object, max: i64) {
+        schema.maximum = Some(max.into());
+        schema.description = Some(lifetime_text(Some(max)));
+    }
+
+    fn lifetime_text(max: Option<i64>) -> String {
+        let min = super::MIN_TTL_SECS;
+        match max {
+            None => format!("Lifetime in seconds: at least {min}, at most the instance's maximum (365 days unless its operator changed it)."),
+            Some(max) => format!("Lifetime in seconds: at least {min}, at most {max} ({} days, this instance's maximum).", max / 86_400),
+        }
     }
 
     /// See [`super::GRACE_MAX_SECS`].
