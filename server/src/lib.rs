@@ -130,7 +130,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
-        .leptos_routes(&state, routes, {
+        // Pages: rendered with the nonce the Content-Security-Policy layer made for them.
+        .leptos_routes_with_context(&state, routes, policy::provide_page_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
@@ -139,22 +140,25 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             {
                 let state = state.clone();
-                move || leptos::prelude::provide_context(state.clone())
+                move || {
+                    leptos::prelude::provide_context(state.clone());
+                    policy::provide_page_nonce();
+                }
             },
             shell,
         ))
         .layer(axum::middleware::from_fn(server_fn_problem_status))
         .layer(axum::middleware::from_fn_with_state(config.clone(), refuse_cross_site))
         .layer(axum::middleware::from_fn(refuse_large_bodies))
-        // What every answer, refusals included, says about its use (server::policy): pages set
-        // their own Content-Security-Policy (it carries their nonce), /docs has its own, the
-        // rest gets the default; caching per answer.
+        // What every answer, refusals included, says about its use (server::policy): caching
+        // per answer, and below, the Content-Security-Policy (a page's names the nonce made
+        // for its request; /docs has its own; the rest gets the default).
         .layer(axum::middleware::from_fn(policy::cache_control))
         // br or gzip, as the client accepts, where it pays and no secret is (Compressible: it
         // reads the mark cache_control, inside it, puts on answers to requests with
         // credentials); the static files come precompressed (scripts/build.sh), left as they are.
         .layer(CompressionLayer::new().br(true).gzip(true).compress_when(Compressible))
-        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy::DEFAULT_POLICY)))
+        .layer(axum::middleware::from_fn(policy::content_security_policy))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static(policy::REFERRER_POLICY)))

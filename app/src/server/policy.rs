@@ -2,14 +2,17 @@
 //! Swagger UI and of everything else, the other security headers, and caching.
 //!
 //! The headers that never vary are set by tower-http's header layers where the router is
-//! built; this module holds their values, the page policy (which carries the response's
-//! nonce, so the page renderer sets it) and the one middleware whose answer depends on the
-//! request (caching).
+//! built; this module holds their values and the two middlewares whose answer depends on the
+//! request: the Content-Security-Policy (a page's carries the nonce of its scripts) and
+//! caching.
 
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use http::{header, HeaderValue, Method};
+use http::request::Parts;
+use http::{header, HeaderMap, HeaderValue, Method};
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
 
 /// A page's policy. Scripts run only with this response's nonce (Leptos puts it on its
 /// hydration scripts) or when loaded by such a script (`'strict-dynamic'`: the module and the
@@ -22,6 +25,54 @@ pub fn page_policy(nonce: &str) -> String {
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
          form-action 'self'"
     )
+}
+
+/// The nonce of one request that may be answered with a page, made by
+/// [`content_security_policy`] before anything renders.
+#[derive(Clone, Debug)]
+pub struct PageNonce(Nonce);
+
+/// Every answer's Content-Security-Policy, unless a route set its own (Swagger UI's
+/// [`DOCS_POLICY`]): a page gets [`page_policy`] with the nonce this middleware made for the
+/// request and handed to the page renderer ([`provide_page_nonce`]); anything else gets
+/// [`DEFAULT_POLICY`].
+///
+/// The nonce is made here, not by the renderer, so that the header never depends on what
+/// happened during rendering: it is the same middleware that makes the nonce and names it.
+/// (Set from inside the page renderer, the header went missing now and then in the browser
+/// tests — in about one run in fifteen of the console's accessibility test — and the page
+/// then ran no script at all.)
+pub async fn content_security_policy(mut req: Request, next: Next) -> Response {
+    // Pages answer GET and HEAD only, never under /api/ (the REST API and its document), so
+    // an API call costs no nonce.
+    let may_be_page = matches!(*req.method(), Method::GET | Method::HEAD) && !req.uri().path().starts_with("/api/");
+    let nonce = may_be_page.then(Nonce::new);
+    if let Some(nonce) = &nonce {
+        req.extensions_mut().insert(PageNonce(nonce.clone()));
+    }
+    let mut response = next.run(req).await;
+    if !response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        let value = nonce
+            .filter(|_| is_html(response.headers()))
+            .and_then(|nonce| HeaderValue::from_str(&page_policy(&nonce)).ok())
+            .unwrap_or(HeaderValue::from_static(DEFAULT_POLICY));
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// Gives the page renderer the nonce [`content_security_policy`] made for this request, for
+/// Leptos to put on its scripts (`use_nonce`). Called in the renderer's context, after the
+/// integration's own `provide_nonce`, which it replaces.
+pub fn provide_page_nonce() {
+    if let Some(PageNonce(nonce)) = use_context::<Parts>().and_then(|parts| parts.extensions.get::<PageNonce>().cloned()) {
+        provide_context(nonce);
+    }
+}
+
+/// True for an HTML answer (a page).
+fn is_html(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"))
 }
 
 /// Swagger UI (`/docs`): its vendored scripts and styles from this site only; it sets inline
@@ -75,11 +126,7 @@ pub async fn cache_control(req: Request, next: Next) -> Response {
     if headers.contains_key(header::CACHE_CONTROL) && !authenticated {
         return response;
     }
-    let is_page = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("text/html"));
-    let value = if authenticated || is_page {
+    let value = if authenticated || is_html(headers) {
         "no-store"
     } else if hashed_asset && response.status().is_success() {
         IMMUTABLE

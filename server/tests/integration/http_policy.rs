@@ -25,8 +25,15 @@ fn assert_common_headers(res: &common::TestResponse, what: &str) {
 #[tokio::test]
 async fn pages_carry_a_nonce_policy_and_are_never_stored() {
     let app = TestApp::sqlite().await;
-    for path in ["/", "/login", "/no-such-page"] {
-        let res = app.get(path, None).await;
+    let admin = app.staff("ops", app::levels::Role::Admin).await;
+    let visitor = None;
+    // A visitor's pages, the not-found page (the fallback renderer), and a signed-in
+    // operator's pages (the console renders server data before it answers).
+    for (path, cookie) in
+        [("/", visitor), ("/login", visitor), ("/no-such-page", visitor), ("/account", Some(&*admin)), ("/admin", Some(&*admin))]
+    {
+        let res = app.get(path, cookie).await;
+        assert!(res.status.is_success() || res.status == StatusCode::NOT_FOUND, "{path}: {}", res.status);
         assert_common_headers(&res, path);
         let csp = res.header("content-security-policy").unwrap();
         let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or_else(|| panic!("{path}: {csp}"));
