@@ -68,5 +68,7 @@ test("the operator's console is accessible", async ({ page }) => {
   await visit(page, '/admin/users', 'People');
   await page.getByRole('link', { name: admin.username }).first().click();
   await expect(page).toHaveURL(/\/admin\/users\/\d+$/);
+  // The URL changes before the account has loaded: check the page once it shows.
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(admin.username);
   await expectAccessible(page, "an account's page in the console");
 });
