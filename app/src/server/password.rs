@@ -9,9 +9,9 @@
 //! - a fixed set of threads keeps argon2's 19 MiB blocks in as many per-thread heaps of the
 //!   allocator (on tokio's blocking pool each new thread kept its own 19 MiB: a flood of
 //!   wrong passwords grew the server past 250 MB);
-//! - the threads run at the lowest scheduling priority (nice 19): when the CPU is saturated,
-//!   the calls that cost microseconds (every key-authenticated call) go first and password
-//!   checks take the time that is left, so a flood of log-ins cannot slow the API down; the
+//! - the threads run under Linux's idle scheduling policy (`SCHED_IDLE`; nice 19 where that
+//!   is refused): when the CPU is saturated, the calls that cost microseconds (every
+//!   key-authenticated call) go first and password checks take the time that is left, so a flood of log-ins cannot slow the API down; the
 //!   price is that log-ins wait while the machine is saturated (see the README's log-in flood
 //!   figures). With the default key limits, saturating the CPU takes thousands of keys.
 
@@ -92,16 +92,21 @@ fn hash_blocking(password: &str) -> Result<String> {
         .map_err(|e| Error::internal(format!("hashing failed: {e}")))
 }
 
-/// Lowers the calling thread's scheduling priority to [`HASH_NICENESS`]. On Linux the nice
-/// value belongs to the thread (`setpriority` on the thread's id); elsewhere, or if refused, the
-/// thread keeps the normal priority.
+/// Lowers the calling thread's scheduling priority: Linux's idle policy (`SCHED_IDLE`: the
+/// thread runs only on a core no normal thread wants, and gives it up at once when one does),
+/// or where that is refused, the lowest nice value ([`HASH_NICENESS`]). On Linux both belong
+/// to the thread; elsewhere, or if both are refused, the thread keeps the normal priority.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: gettid has no preconditions; setpriority only reads its integer arguments.
+        // SAFETY: sched_setscheduler reads the parameter struct it is given (pid 0: this
+        // thread); gettid has no preconditions; setpriority only reads its integer arguments.
         let refused = unsafe {
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            libc::setpriority(libc::PRIO_PROCESS, tid, HASH_NICENESS) != 0
+            let idle = libc::sched_param { sched_priority: 0 };
+            libc::sched_setscheduler(0, libc::SCHED_IDLE, &idle) != 0 && {
+                let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+                libc::setpriority(libc::PRIO_PROCESS, tid, HASH_NICENESS) != 0
+            }
         };
         if refused {
             tracing::debug!("password hashing threads keep the normal priority");
@@ -131,19 +136,12 @@ mod tests {
     #[tokio::test]
     async fn hashing_runs_on_its_own_lower_priority_threads() {
         let p = Passwords::new(2).unwrap();
-        let (name, nice) = p
-            .run(|| {
-                let name = std::thread::current().name().map(str::to_owned);
-                // SAFETY: as in lower_priority.
-                let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
-                (name, nice)
-            })
-            .await
-            .unwrap();
+        // SAFETY: sched_getscheduler(0) asks about the calling thread and has no preconditions.
+        let policy = || unsafe { libc::sched_getscheduler(0) };
+        let (name, theirs) = p.run(move || (std::thread::current().name().map(str::to_owned), policy())).await.unwrap();
         assert!(name.is_some_and(|n| n.starts_with("argon2-")));
-        // SAFETY: as above, for this (tokio) thread.
-        let ours = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
-        assert_eq!(nice, (ours + HASH_NICENESS).min(19), "the lowest priority");
+        assert_eq!(theirs, libc::SCHED_IDLE, "the idle policy (a Linux thread may always lower its own)");
+        assert_ne!(policy(), libc::SCHED_IDLE, "this (tokio) thread keeps the normal policy");
         assert_eq!(p.pool.current_num_threads(), 2);
     }
 }
