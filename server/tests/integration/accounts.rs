@@ -259,7 +259,7 @@ async fn account_page_shows_the_user_or_redirects(app: TestApp) {
     let token = app.signed_up("ann").await;
     let res = app.get("/account", Some(&token)).await;
     assert_eq!(res.status, StatusCode::OK);
-    let html = res.text();
+    let html = res.html();
     assert!(html.contains(r#"<dd data-testid="account-username">ann</dd>"#), "{html}");
     assert!(html.contains(r#"<dd data-testid="account-email">ann@example.org</dd>"#));
     assert!(html.contains(r#"<dd data-testid="account-role">user"#));

@@ -60,7 +60,7 @@ async fn the_list_shows_your_sets_and_search_narrows_them(app: TestApp) {
 
     let res = app.get("/sets", Some(&ann)).await;
     assert_eq!(res.status, StatusCode::OK);
-    let html = res.text();
+    let html = res.html();
     assert_eq!(row_ids(&html), [spring, autumn], "newest first, and only Ann's");
     assert!(html.contains("Ann, autumn") && html.contains("Ann, spring"));
     assert!(!html.contains("Bob&#x27;s autumn") && !html.contains("Bob's autumn"), "another person's set is not listed");
@@ -113,7 +113,7 @@ async fn the_editor_renders_a_set_and_hides_another_persons(app: TestApp) {
 
     let res = app.get(&format!("/sets/{metric}"), Some(&ann)).await;
     assert_eq!(res.status, StatusCode::OK);
-    let html = res.text();
+    let html = res.html();
     assert_eq!(input_value(&html, "set-name").as_deref(), Some("Metric"));
     assert!(html.contains(">soft tape</textarea>"));
     assert_eq!(input_value(&html, "m-waist").as_deref(), Some("720.5"));
@@ -142,7 +142,7 @@ async fn the_editor_renders_a_set_and_hides_another_persons(app: TestApp) {
     // Bob's private set does not exist as far as Ann can tell; nor does a malformed id.
     for path in [format!("/sets/{private}"), "/sets/999999".to_owned(), "/sets/abc".to_owned()] {
         let res = app.get(&path, Some(&ann)).await;
-        let html = res.text();
+        let html = res.html();
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}");
         assert!(html.contains(r#"data-testid="set-not-found""#), "{path}: {html}");
         assert!(!html.contains("Bob private") && !html.contains(r#"id="m-waist""#), "{path}");

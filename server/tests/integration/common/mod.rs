@@ -236,6 +236,13 @@ impl TestResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// A page's HTML without Leptos's empty hydration markers (`<!>`, which the type-erased
+    /// views of `--cfg erase_components` put after dynamic text), so tests can look for
+    /// what a reader sees, such as `<dd>ann</dd>`.
+    pub fn html(&self) -> String {
+        self.text().replace("<!>", "")
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
