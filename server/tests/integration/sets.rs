@@ -181,4 +181,13 @@ async fn listing_pages_through_your_own_sets_only(app: TestApp) {
         let res = app.api("GET", &format!("/api/v1/sets?{query}"), Auth::Session(&ann), None).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
     }
+    // A listed set reads exactly as the set itself does, every field (the database writes
+    // the page's JSON; the set by id is converted row by row).
+    let body = json!({ "name": "ann full", "notes": "a note", "imperial": true, "public": true, "measurements": { "waist": 700, "hips": 980 } });
+    let full = app.api("POST", "/api/v1/sets", Auth::Session(&ann), Some(body)).await.json();
+    let listed = app.api("GET", "/api/v1/sets?q=full", Auth::Session(&ann), None).await.json();
+    let read = app.api("GET", &format!("/api/v1/sets/{}", full["id"]), Auth::Session(&ann), None).await.json();
+    assert_eq!(listed["sets"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed["sets"][0], read);
+    assert_eq!(read["measurements"]["hips"], 980.0, "{read}");
 }
