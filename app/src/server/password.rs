@@ -11,9 +11,10 @@
 //!   wrong passwords grew the server past 250 MB);
 //! - the threads run under Linux's idle scheduling policy (`SCHED_IDLE`; nice 19 where that
 //!   is refused): when the CPU is saturated, the calls that cost microseconds (every
-//!   key-authenticated call) go first and password checks take the time that is left, so a flood of log-ins cannot slow the API down; the
-//!   price is that log-ins wait while the machine is saturated (see the README's log-in flood
-//!   figures). With the default key limits, saturating the CPU takes thousands of keys.
+//!   key-authenticated call) go first and password checks take the time that is left, so a
+//!   flood of log-ins takes only the CPU the API leaves (it still costs the API some latency:
+//!   see the README's log-in flood figures); the price is that log-ins wait while the machine
+//!   is saturated. With the default key limits, saturating the CPU takes thousands of keys.
 
 use super::error::{Error, Result};
 use argon2::password_hash::phc::PasswordHash;
