@@ -130,7 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
-        // Pages: rendered with the nonce the Content-Security-Policy layer made for them.
+        // Pages: rendered with the nonce the policy layer (answer_policy) made for them.
         .leptos_routes_with_context(&state, routes, policy::provide_page_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -150,15 +150,14 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(server_fn_problem_status))
         .layer(axum::middleware::from_fn_with_state(config.clone(), refuse_cross_site))
         .layer(axum::middleware::from_fn(refuse_large_bodies))
-        // What every answer, refusals included, says about its use (server::policy): caching
-        // per answer, and below, the Content-Security-Policy (a page's names the nonce made
-        // for its request; /docs has its own; the rest gets the default).
-        .layer(axum::middleware::from_fn(policy::cache_control))
+        // What every answer, refusals included, says about its use (server::policy): the
+        // Content-Security-Policy (a page's names the nonce made for its request; /docs has
+        // its own; the rest gets the default) and caching, per answer.
+        .layer(axum::middleware::from_fn(policy::answer_policy))
         // br or gzip, as the client accepts, where it pays and no secret is (Compressible: it
-        // reads the mark cache_control, inside it, puts on answers to requests with
+        // reads the mark answer_policy, inside it, puts on answers to requests with
         // credentials); the static files come precompressed (scripts/build.sh), left as they are.
         .layer(CompressionLayer::new().br(true).gzip(true).compress_when(Compressible))
-        .layer(axum::middleware::from_fn(policy::content_security_policy))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static(policy::REFERRER_POLICY)))

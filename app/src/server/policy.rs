@@ -2,9 +2,9 @@
 //! Swagger UI and of everything else, the other security headers, and caching.
 //!
 //! The headers that never vary are set by tower-http's header layers where the router is
-//! built; this module holds their values and the two middlewares whose answer depends on the
-//! request: the Content-Security-Policy (a page's carries the nonce of its scripts) and
-//! caching.
+//! built; this module holds their values and the one middleware whose answer depends on the
+//! request ([`answer_policy`]): the Content-Security-Policy (a page's carries the nonce of its
+//! scripts) and caching.
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -27,41 +27,12 @@ pub fn page_policy(nonce: &str) -> String {
     )
 }
 
-/// The nonce of one request that may be answered with a page, made by
-/// [`content_security_policy`] before anything renders.
+/// The nonce of one request that may be answered with a page, made by [`answer_policy`]
+/// before anything renders.
 #[derive(Clone, Debug)]
 pub struct PageNonce(Nonce);
 
-/// Every answer's Content-Security-Policy, unless a route set its own (Swagger UI's
-/// [`DOCS_POLICY`]): a page gets [`page_policy`] with the nonce this middleware made for the
-/// request and handed to the page renderer ([`provide_page_nonce`]); anything else gets
-/// [`DEFAULT_POLICY`].
-///
-/// The nonce is made here, not by the renderer, so that the header never depends on what
-/// happened during rendering: it is the same middleware that makes the nonce and names it.
-/// (Set from inside the page renderer, the header went missing now and then in the browser
-/// tests — in about one run in fifteen of the console's accessibility test — and the page
-/// then ran no script at all.)
-pub async fn content_security_policy(mut req: Request, next: Next) -> Response {
-    // Pages answer GET and HEAD only, never under /api/ (the REST API and its document), so
-    // an API call costs no nonce.
-    let may_be_page = matches!(*req.method(), Method::GET | Method::HEAD) && !req.uri().path().starts_with("/api/");
-    let nonce = may_be_page.then(Nonce::new);
-    if let Some(nonce) = &nonce {
-        req.extensions_mut().insert(PageNonce(nonce.clone()));
-    }
-    let mut response = next.run(req).await;
-    if !response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
-        let value = nonce
-            .filter(|_| is_html(response.headers()))
-            .and_then(|nonce| HeaderValue::from_str(&page_policy(&nonce)).ok())
-            .unwrap_or(HeaderValue::from_static(DEFAULT_POLICY));
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
-}
-
-/// Gives the page renderer the nonce [`content_security_policy`] made for this request, for
+/// Gives the page renderer the nonce [`answer_policy`] made for this request, for
 /// Leptos to put on its scripts (`use_nonce`). Called in the renderer's context, after the
 /// integration's own `provide_nonce`, which it replaces.
 pub fn provide_page_nonce() {
@@ -108,25 +79,53 @@ pub struct Private;
 /// Smaller answers are sent as they are: compressing them saves nothing worth the work.
 pub const COMPRESS_FROM: u16 = 1024;
 
-/// Caching, decided per answer unless the handler already decided (`Cache-Control` set):
+/// What each answer says about its use, decided per request (the headers that never vary
+/// are set by the router's header layers):
+///
+/// **Content-Security-Policy**, unless a route set its own (Swagger UI's [`DOCS_POLICY`]): a
+/// page gets [`page_policy`] with the nonce this middleware made for the request and handed
+/// to the page renderer ([`provide_page_nonce`]); anything else gets [`DEFAULT_POLICY`]. The
+/// nonce is made here, not by the renderer, so that the header never depends on what happened
+/// during rendering: the same code makes the nonce and names it. (Set from inside the page
+/// renderer, the header went missing now and then in the browser tests — in about one run in
+/// fifteen of the console's accessibility test — and the page then ran no script at all.)
+///
+/// **Caching**, unless the handler already decided (`Cache-Control` set):
 /// - any answer to a request that carries a key or a session (`Authorization`, or the
 ///   session cookie), and every page: `no-store` — nothing private stays in a cache, and a
 ///   page shows the signed-in state of the moment;
 /// - content-hashed static files: cached for a year, `immutable`;
 /// - anything else (public reads set their own, with an `ETag`): `no-cache`, revalidated.
-pub async fn cache_control(req: Request, next: Next) -> Response {
+///
+/// And [`Private`] on answers to requests with credentials, for the compression layer.
+pub async fn answer_policy(mut req: Request, next: Next) -> Response {
     let authenticated =
         req.headers().contains_key(header::AUTHORIZATION) || super::cookie::token_from_headers(req.headers()).is_some();
-    let hashed_asset = matches!(*req.method(), Method::GET | Method::HEAD) && is_hashed_asset(req.uri().path());
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    let hashed_asset = read && is_hashed_asset(req.uri().path());
+    // Pages answer GET and HEAD only, never under /api/ (the REST API and its document), so
+    // an API call costs no nonce.
+    let nonce = (read && !req.uri().path().starts_with("/api/")).then(Nonce::new);
+    if let Some(nonce) = &nonce {
+        req.extensions_mut().insert(PageNonce(nonce.clone()));
+    }
     let mut response = next.run(req).await;
     if authenticated {
         response.extensions_mut().insert(Private);
     }
+    let page = is_html(response.headers());
     let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let value = nonce
+            .filter(|_| page)
+            .and_then(|nonce| HeaderValue::from_str(&page_policy(&nonce)).ok())
+            .unwrap_or(HeaderValue::from_static(DEFAULT_POLICY));
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
     if headers.contains_key(header::CACHE_CONTROL) && !authenticated {
         return response;
     }
-    let value = if authenticated || is_html(headers) {
+    let value = if authenticated || page {
         "no-store"
     } else if hashed_asset && response.status().is_success() {
         IMMUTABLE
