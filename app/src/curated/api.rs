@@ -5,7 +5,7 @@ use super::service;
 use super::{CuratedPage, CuratedSet, CuratedSetChanges, NewCuratedSet};
 use crate::auth::Principal;
 use crate::error::Problem;
-use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, FormatParams, PublicReply};
+use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, FormatParams, IfNoneMatch, NotModified, PublicReply};
 use crate::server::paging::ListQuery;
 use crate::server::Result;
 use crate::state::AppState;
@@ -58,10 +58,10 @@ pub async fn list_curated(State(state): State<AppState>, ApiQuery(query): ApiQue
     path = "/api/v1/curated-sets/{id}",
     tag = "curated",
     security(()),
-    params(("id" = i64, Path, description = "The curated set's id"), FormatParams, ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the copy you have: answered 304, without a body, while it is current")),
+    params(("id" = i64, Path, description = "The curated set's id"), FormatParams, IfNoneMatch),
     responses(
         (status = OK, description = "The curated set", content((CuratedSet = "application/json"), (CuratedSet = "application/yaml"))),
-        (status = NOT_MODIFIED, description = "Your copy is current (its `ETag` was in `If-None-Match`): no body"),
+        NotModified,
         (status = NOT_FOUND, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: an unknown `format`", body = Problem, content_type = "application/problem+json"),
     ),

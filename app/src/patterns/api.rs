@@ -5,7 +5,7 @@ use super::service;
 use super::{NewPattern, Pattern, PatternChanges, PatternPage};
 use crate::auth::Principal;
 use crate::error::Problem;
-use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, FormatParams, PublicReply};
+use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, FormatParams, IfNoneMatch, NotModified, PublicReply};
 use crate::server::paging::ListQuery;
 use crate::server::Result;
 use crate::state::AppState;
@@ -141,13 +141,13 @@ pub async fn delete_pattern(State(state): State<AppState>, principal: Principal,
     path = "/api/v1/public/patterns/{id}",
     tag = "public",
     security(()),
-    params(("id" = i64, Path, description = "The pattern's id"), FormatParams, ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the copy you have: answered 304, without a body, while it is current")),
+    params(("id" = i64, Path, description = "The pattern's id"), FormatParams, IfNoneMatch),
     responses(
         (status = OK, description = "The pattern", content(
             (Pattern = "application/json"),
             (Pattern = "application/yaml", example = "id: 7\nname: Aaron for the beach\nnotes: ''\ndesign: aaron\nsettings:\n  sa: 10\nset_id: 42\npublic: true\ncreated_at: 2026-11-22T14:00:00Z\nupdated_at: 2026-11-22T14:00:00Z\n"),
         )),
-        (status = NOT_MODIFIED, description = "Your copy is current (its `ETag` was in `If-None-Match`): no body"),
+        NotModified,
         (status = NOT_FOUND, description = "`not_found`: no public pattern with this id", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: an unknown `format`", body = Problem, content_type = "application/problem+json"),
     ),

@@ -212,6 +212,20 @@ impl PublicReply {
     }
 }
 
+/// The `If-None-Match` header a [`PublicReply`] reads, for the API document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfNoneMatch {
+    /// The `ETag` of the copy you have: answered 304, without a body, while it is current
+    #[param(rename = "If-None-Match")]
+    pub if_none_match: Option<String>,
+}
+
+/// The `304` of a [`PublicReply`], for the API document.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 304, description = "Your copy is current (its `ETag` was in `If-None-Match`): no body")]
+pub struct NotModified;
+
 impl<S: Send + Sync> FromRequestParts<S> for PublicReply {
     type Rejection = Error;
 

@@ -7,7 +7,7 @@ use super::{MeasurementSet, NewSet, SetChanges, SetPage};
 use crate::auth::Principal;
 use crate::error::Problem;
 use crate::measurements::{Unit, CATALOGUE, MAX_DEG, MAX_MM};
-use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, FormatParams, PublicReply};
+use crate::server::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, FormatParams, IfNoneMatch, NotModified, PublicReply};
 use crate::server::paging::ListQuery;
 use crate::server::Result;
 use crate::state::AppState;
@@ -192,13 +192,13 @@ pub async fn clone_set(State(state): State<AppState>, principal: Principal, ApiP
     path = "/api/v1/public/sets/{id}",
     tag = "public",
     security(()),
-    params(("id" = i64, Path, description = "The set's id"), FormatParams, ("If-None-Match" = Option<String>, Header, description = "The `ETag` of the copy you have: answered 304, without a body, while it is current")),
+    params(("id" = i64, Path, description = "The set's id"), FormatParams, IfNoneMatch),
     responses(
         (status = OK, description = "The set", content(
             (MeasurementSet = "application/json"),
             (MeasurementSet = "application/yaml", example = "id: 42\nname: Me, autumn 2026\nnotes: ''\nimperial: false\npublic: true\nmeasurements:\n  hips: 980.0\n  waist: 720.0\ncreated_at: 2026-11-22T14:00:00Z\nupdated_at: 2026-11-22T14:00:00Z\n"),
         )),
-        (status = NOT_MODIFIED, description = "Your copy is current (its `ETag` was in `If-None-Match`): no body"),
+        NotModified,
         (status = NOT_FOUND, description = "`not_found`: no public set with this id", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: an unknown `format`", body = Problem, content_type = "application/problem+json"),
     ),
