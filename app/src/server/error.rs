@@ -55,23 +55,22 @@ impl Error {
         Error::Internal(what.into())
     }
 
-    /// The client-facing shape. Internal errors are logged here and made opaque.
+    /// The client-facing shape. Internal errors are logged here and made opaque; their
+    /// problem carries the request's id, to be quoted in a report (the log has it too).
     pub fn into_problem(self) -> Problem {
-        match self {
-            Error::Problem(p) => *p,
+        let mut problem = match self {
+            Error::Problem(p) => return *p,
             Error::Database(e) if is_unavailable(&e) => {
                 tracing::error!(error = %e, "database unavailable");
-                let mut p = Problem::new(ErrorCode::ServiceUnavailable, "The database is not reachable. Try again shortly.");
-                p.request_id = super::request_id::current();
-                p
+                Problem::new(ErrorCode::ServiceUnavailable, "The database is not reachable. Try again shortly.")
             }
             other => {
                 tracing::error!(error = %other, "internal error");
-                let mut p = Problem::new(ErrorCode::Internal, "Something went wrong on the server. It has been logged.");
-                p.request_id = super::request_id::current();
-                p
+                Problem::new(ErrorCode::Internal, "Something went wrong on the server. It has been logged.")
             }
-        }
+        };
+        problem.request_id = super::request_id::current();
+        problem
     }
 }
 
