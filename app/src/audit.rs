@@ -257,7 +257,7 @@ mod store {
                  WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
             }
         };
-        let rows = sqlx::query(sql).bind(user_id).bind(limit).bind(offset).fetch_all(&db.pool).await?;
+        let rows = sqlx::query(sql).bind(user_id).bind(limit).bind(offset).fetch_all(db).await?;
         rows.iter()
             .map(|r| {
                 use sqlx::FromRow;
@@ -328,7 +328,7 @@ mod store {
         .bind(user_id)
         .bind(limit)
         .bind(offset)
-        .fetch_all(&db.pool)
+        .fetch_all(db)
         .await?;
         let entries = rows
             .iter()
@@ -348,7 +348,7 @@ mod store {
             .collect::<Result<Vec<_>>>()?;
         let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM operator_log WHERE ($1 IS NULL OR user_id = $1)")
             .bind(user_id)
-            .fetch_one(&db.pool)
+            .fetch_one(db)
             .await?
             .try_get("n")?;
         Ok((entries, total))
@@ -356,7 +356,7 @@ mod store {
 
     /// How many entries the audit log of `user_id` holds.
     pub async fn count(db: &Db, user_id: i64) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE user_id = $1").bind(user_id).fetch_one(&db.pool).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_events WHERE user_id = $1").bind(user_id).fetch_one(db).await?;
         Ok(row.try_get("n")?)
     }
 }

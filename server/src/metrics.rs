@@ -142,10 +142,9 @@ pub fn router(state: AppState, handle: PrometheusHandle) -> Router {
 }
 
 async fn scrape(State((state, handle)): State<(AppState, PrometheusHandle)>) -> Response {
-    let pool = &state.db.pool;
-    let (size, idle) = (pool.size(), pool.num_idle() as u32);
-    metrics::gauge!(POOL_CONNECTIONS, "state" => "idle").set(idle);
-    metrics::gauge!(POOL_CONNECTIONS, "state" => "in_use").set(size.saturating_sub(idle));
-    metrics::gauge!(POOL_MAX).set(pool.options().get_max_connections());
+    let pool = state.db.pool_status();
+    metrics::gauge!(POOL_CONNECTIONS, "state" => "idle").set(pool.idle as f64);
+    metrics::gauge!(POOL_CONNECTIONS, "state" => "in_use").set(pool.open.saturating_sub(pool.idle) as f64);
+    metrics::gauge!(POOL_MAX).set(pool.max as f64);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
 }

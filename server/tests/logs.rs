@@ -48,7 +48,7 @@ async fn no_secret_appears_in_any_log_line() {
     app.api("DELETE", &format!("/api/v1/apikeys/{}", key.id), Auth::Bearer(&key.token), None).await;
     app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await;
     // An internal error is logged in full: make sure that path is exercised too.
-    app.state.db.pool.close().await;
+    app.state.db.close();
     app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await;
     let failed = app.api("GET", "/api/v1/account", Auth::Session(&session), None).await;
 

@@ -74,7 +74,7 @@ pub async fn create_account(state: &AppState, input: NewAccount) -> Result<Accou
     let taken = sqlx::query("SELECT username, email FROM users WHERE username = $1 OR email = $2")
         .bind(&username)
         .bind(&email)
-        .fetch_all(&state.db.pool)
+        .fetch_all(&state.db)
         .await?;
     for row in &taken {
         if row.try_get::<String, _>("username")? == username {
@@ -96,7 +96,7 @@ pub async fn create_account(state: &AppState, input: NewAccount) -> Result<Accou
     .bind(&password_hash)
     .bind(input.role.as_str())
     .bind(t)
-    .fetch_one(&state.db.pool)
+    .fetch_one(&state.db)
     .await;
     let row = match inserted {
         Ok(row) => row,
@@ -155,7 +155,7 @@ pub async fn authenticate(state: &AppState, login: &str, password: String, clien
     // A name with control characters names no account (and PostgreSQL cannot even compare
     // text holding U+0000): it is looked up as nobody, answered like any wrong guess.
     let row = match crate::text::control_problem(&login, false) {
-        None => sqlx::query(sql).bind(&login).fetch_optional(&state.db.pool).await?,
+        None => sqlx::query(sql).bind(&login).fetch_optional(&state.db).await?,
         Some(_) => None,
     };
     let (account, hash) = match row {
@@ -196,7 +196,7 @@ pub async fn audit_log(state: &AppState, principal: &Principal, query: PageQuery
 
 /// Adds an entry to the account's own audit log (the account acted on itself).
 async fn record(state: &AppState, user_id: i64, kind: AuditKind, detail: &str) -> Result<()> {
-    audit::record(&state.db.pool, audit::Entry { user_id, kind, key_id: None, actor: None, detail, at: now() }).await
+    audit::record(&state.db, audit::Entry { user_id, kind, key_id: None, actor: None, detail, at: now() }).await
 }
 
 /// Checks `password` against the account's, counting failures like failed log-ins (so a
@@ -210,7 +210,7 @@ async fn confirm_password(state: &AppState, account: &Account, password: String,
     }
     let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
         .bind(account.id)
-        .fetch_one(&state.db.pool)
+        .fetch_one(&state.db)
         .await?
         .try_get("password_hash")?;
     if !state.passwords.verify(password, Some(hash)).await? {
@@ -247,7 +247,7 @@ pub async fn update_profile(state: &AppState, principal: &Principal, changes: Pr
         .bind(&email)
         .bind(now())
         .bind(account.id)
-        .execute(&state.db.pool)
+        .execute(&state.db)
         .await;
     if let Err(e) = done {
         return Err(match unique_violation(&e).as_deref() {
@@ -296,7 +296,7 @@ pub async fn change_password(
         .bind(&hash)
         .bind(now())
         .bind(account.id)
-        .execute(&state.db.pool)
+        .execute(&state.db)
         .await?;
     session::end_all_but(&state.db, account.id, keep_session).await?;
     record(state, account.id, AuditKind::PasswordChanged, "other sessions were signed out").await
@@ -312,7 +312,7 @@ pub async fn delete(state: &AppState, principal: &Principal, password: String, c
     let account = Account::by_id(&state.db, principal.account.id).await?;
     confirm_password(state, &account, password, client, "password").await?;
     // Everything the account owns references it with ON DELETE CASCADE.
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(account.id).execute(&state.db.pool).await?;
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(account.id).execute(&state.db).await?;
     state.keys_changed().await;
     tracing::info!(user_id = account.id, "account deleted by its owner");
     Ok(())

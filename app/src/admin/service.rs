@@ -24,7 +24,7 @@ use crate::server::{Error, Result};
 use crate::state::AppState;
 use crate::text::{control_problem, reason_problem};
 use serde::Deserialize;
-use sqlx::Row;
+use sqlx::{Connection as _, Row};
 use std::collections::{BTreeMap, HashMap};
 
 /// Reading anything in the console.
@@ -315,7 +315,7 @@ async fn key_page(state: &AppState, filter: KeyFilter) -> Result<AdminKeyPage> {
         admin_key_columns!(),
         " WHERE (LOWER(k.name) LIKE $1 ESCAPE '\\' OR LOWER(u.username) LIKE $1 ESCAPE '\\' OR LOWER(k.id) LIKE $1 ESCAPE '\\')"
     );
-    let rows = sqlx::query_as::<_, KeyRow>(sql).bind(&filter.pattern).fetch_all(&state.db.pool).await?;
+    let rows = sqlx::query_as::<_, KeyRow>(sql).bind(&filter.pattern).fetch_all(&state.db).await?;
     let mut keys: Vec<AdminKey> = rows
         .iter()
         .filter_map(|row| {
@@ -351,7 +351,7 @@ async fn one_key(state: &AppState, id: &str) -> Result<AdminKey> {
     let row = match token::is_key_id(id) {
         true => {
             let sql = concat!("SELECT ", admin_key_columns!(), " WHERE k.id = $1");
-            sqlx::query_as::<_, KeyRow>(sql).bind(id).fetch_optional(&state.db.pool).await?
+            sqlx::query_as::<_, KeyRow>(sql).bind(id).fetch_optional(&state.db).await?
         }
         false => None,
     };
@@ -363,7 +363,7 @@ async fn one_key(state: &AppState, id: &str) -> Result<AdminKey> {
 async fn keys_of(state: &AppState, user_id: i64) -> Result<Vec<AdminKey>> {
     let (counts, instance) = counts(state, USAGE_DAYS_DEFAULT).await?;
     let sql = concat!("SELECT ", admin_key_columns!(), " WHERE k.user_id = $1 ORDER BY k.revoked_at IS NOT NULL, k.created_at DESC");
-    let rows = sqlx::query_as::<_, KeyRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
+    let rows = sqlx::query_as::<_, KeyRow>(sql).bind(user_id).fetch_all(&state.db).await?;
     let now = now();
     Ok(rows.iter().map(|r| r.view(state, now, counts.get(&r.id).copied().unwrap_or_default(), instance)).collect())
 }
@@ -382,7 +382,7 @@ async fn daily(state: &AppState, key: Option<&str>, days: i64) -> Result<Vec<Day
          WHERE day >= $1 GROUP BY day",
     )
     .bind(day_string(first))
-    .fetch_all(&state.db.pool)
+    .fetch_all(&state.db)
     .await?;
     let mut by_day: BTreeMap<Day, DayCount> = BTreeMap::new();
     for row in rows {
@@ -433,7 +433,7 @@ async fn instance_usage(state: &AppState, days: i64) -> Result<InstanceUsage> {
             "SELECT DISTINCT k.id, k.user_id FROM api_keys k JOIN api_key_usage u ON u.key_id = k.id WHERE u.day >= $1",
         )
         .bind(day_string(day_of(now()) - (days - 1)))
-        .fetch_all(&state.db.pool)
+        .fetch_all(&state.db)
         .await?;
         let owner_of: HashMap<String, i64> =
             rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("user_id")?))).collect::<Result<_>>()?;
@@ -446,7 +446,7 @@ async fn instance_usage(state: &AppState, days: i64) -> Result<InstanceUsage> {
                     // Used only in memory so far.
                     if let Some(row) = sqlx::query("SELECT user_id FROM api_keys WHERE id = $1")
                         .bind(key.as_str())
-                        .fetch_optional(&state.db.pool)
+                        .fetch_optional(&state.db)
                         .await?
                     {
                         owners.insert(row.try_get::<i64, _>("user_id")?);
@@ -458,10 +458,10 @@ async fn instance_usage(state: &AppState, days: i64) -> Result<InstanceUsage> {
     let now = now();
     let live_keys: i64 = sqlx::query("SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NULL AND expires_at > $1")
         .bind(now)
-        .fetch_one(&state.db.pool)
+        .fetch_one(&state.db)
         .await?
         .try_get("n")?;
-    let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&state.db.pool).await?.try_get("n")?;
+    let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&state.db).await?.try_get("n")?;
     Ok(InstanceUsage { days: per_day, active_keys: active.len() as i64, active_users: owners.len() as i64, live_keys, users })
 }
 
@@ -583,7 +583,8 @@ pub async fn set_key_limits(state: &AppState, actor: &Actor<'_>, id: &str, chang
         describe(quota, "a day")
     );
     let now = now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut conn = state.db.acquire().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("UPDATE api_keys SET rate_limit = $1, daily_quota = $2 WHERE id = $3")
         .bind(rate)
         .bind(quota)
@@ -642,12 +643,12 @@ pub async fn users(state: &AppState, principal: &Principal, query: ListQuery) ->
         admin_user_columns!(),
         " WHERE LOWER(u.username) LIKE $2 ESCAPE '\\' OR LOWER(u.email) LIKE $2 ESCAPE '\\' ORDER BY u.username LIMIT $3 OFFSET $4"
     );
-    let rows = sqlx::query(sql).bind(now()).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_all(&state.db.pool).await?;
+    let rows = sqlx::query(sql).bind(now()).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_all(&state.db).await?;
     let total: i64 = sqlx::query(
         "SELECT COUNT(*) AS n FROM users u WHERE LOWER(u.username) LIKE $1 ESCAPE '\\' OR LOWER(u.email) LIKE $1 ESCAPE '\\'",
     )
     .bind(&page.pattern)
-    .fetch_one(&state.db.pool)
+    .fetch_one(&state.db)
     .await?
     .try_get("n")?;
     Ok(AdminUserPage { users: rows.iter().map(user_view).collect::<Result<_>>()?, total, limit: page.limit, offset: page.offset })
@@ -655,7 +656,7 @@ pub async fn users(state: &AppState, principal: &Principal, query: ListQuery) ->
 
 async fn one_user(state: &AppState, id: i64) -> Result<AdminUser> {
     let sql = concat!("SELECT ", admin_user_columns!(), " WHERE u.id = $2");
-    let row = sqlx::query(sql).bind(now()).bind(id).fetch_optional(&state.db.pool).await?;
+    let row = sqlx::query(sql).bind(now()).bind(id).fetch_optional(&state.db).await?;
     row.as_ref().map(user_view).transpose()?.ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No account with id {id}.")))
 }
 
@@ -701,7 +702,7 @@ fn outranks(actor: &Actor<'_>, target: &AdminUser) -> Result<()> {
 /// Active admins (not suspended).
 async fn active_admins(state: &AppState) -> Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND suspended_at IS NULL")
-        .fetch_one(&state.db.pool)
+        .fetch_one(&state.db)
         .await?
         .try_get("n")?)
 }
@@ -722,7 +723,8 @@ pub async fn suspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Reaso
         return Err(Error::new(ErrorCode::LastAdmin, "This is the only active admin: suspending them would leave nobody to run the instance."));
     }
     let now = now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut conn = state.db.acquire().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("UPDATE users SET suspended_at = $1, suspend_reason = $2, updated_at = $1 WHERE id = $3 AND suspended_at IS NULL")
         .bind(now)
         .bind(&reason)
@@ -761,7 +763,8 @@ pub async fn unsuspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Rea
         return Ok(target);
     }
     let now = now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut conn = state.db.acquire().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("UPDATE users SET suspended_at = NULL, suspend_reason = NULL, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -824,7 +827,8 @@ pub async fn set_role(state: &AppState, actor: &Actor<'_>, id: i64, change: Role
         ));
     }
     let now = now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut conn = state.db.acquire().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3").bind(role.as_str()).bind(now).bind(id).execute(&mut *tx).await?;
     let detail = format!("role changed from {} to {}", target.role, role.as_str());
     let action = StaffAction {

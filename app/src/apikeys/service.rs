@@ -17,7 +17,7 @@ use crate::server::{Error, Result};
 use crate::state::AppState;
 use crate::text::{name_problem, reason_problem};
 use serde::Deserialize;
-use sqlx::{FromRow, Row};
+use sqlx::{Connection as _, FromRow, Row};
 use std::collections::{BTreeMap, HashMap};
 
 /// The shortest lifetime a key may have.
@@ -132,20 +132,20 @@ pub async fn usage_since(state: &AppState, whose: Whose<'_>, keys: &[&str], firs
             )
             .bind(user_id)
             .bind(day_string(first))
-            .fetch_all(&state.db.pool)
+            .fetch_all(&state.db)
             .await?
         }
         Whose::Key(id) => {
             sqlx::query("SELECT key_id, day, calls, refused FROM api_key_usage WHERE key_id = $1 AND day >= $2")
                 .bind(id)
                 .bind(day_string(first))
-                .fetch_all(&state.db.pool)
+                .fetch_all(&state.db)
                 .await?
         }
         Whose::All => {
             sqlx::query("SELECT key_id, day, calls, refused FROM api_key_usage WHERE day >= $1")
                 .bind(day_string(first))
-                .fetch_all(&state.db.pool)
+                .fetch_all(&state.db)
                 .await?
         }
     };
@@ -251,7 +251,7 @@ pub async fn create(state: &AppState, principal: &Principal, request: NewKey) ->
     )
     .bind(principal.account.id)
     .bind(now)
-    .fetch_one(&state.db.pool)
+    .fetch_one(&state.db)
     .await?
     .try_get("n")?;
     let cap = state.config.keys.max_per_user;
@@ -267,7 +267,8 @@ pub async fn create(state: &AppState, principal: &Principal, request: NewKey) ->
         Some(by) => format!("level {level}, expires {}, created with key {by}", rfc3339(expires_at)),
         None => format!("level {level}, expires {}", rfc3339(expires_at)),
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut conn = state.db.acquire().await?;
+    let mut tx = conn.begin().await?;
     let created = insert(state, &mut tx, principal, &name, level, expires_at, now, AuditKind::KeyCreated, &detail).await?;
     tx.commit().await?;
     Ok(created)
@@ -403,7 +404,7 @@ pub async fn rotate(state: &AppState, principal: &Principal, id: &str, rotation:
     // them. Staff who can see the key are told so (403); anyone else finds nothing.
     let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.id = $1 AND k.user_id = $2");
     let old = match token::is_key_id(id) {
-        true => sqlx::query_as::<_, KeyRow>(sql).bind(id).bind(principal.account.id).fetch_optional(&state.db.pool).await?,
+        true => sqlx::query_as::<_, KeyRow>(sql).bind(id).bind(principal.account.id).fetch_optional(&state.db).await?,
         false => None,
     };
     let Some(old) = old else {
@@ -425,7 +426,8 @@ pub async fn rotate(state: &AppState, principal: &Principal, id: &str, rotation:
     let level = stored_level(old.level);
     check_create(principal.creator(), level.get(), expires_at).map_err(|refusal| refusal_error(refusal, level))?;
     let old_until = old.expires_at.min(now + rotation.grace_period);
-    let mut tx = state.db.pool.begin().await?;
+    let mut conn = state.db.acquire().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2").bind(old_until).bind(id).execute(&mut *tx).await?;
     let detail = format!("rotated from key {id}, which now expires {}; expires {}", rfc3339(old_until), rfc3339(expires_at));
     let created = insert(state, &mut tx, principal, &old.name, level, expires_at, now, AuditKind::KeyRotated, &detail).await?;
@@ -513,7 +515,7 @@ pub async fn list_of(state: &AppState, user_id: i64) -> Result<Vec<ApiKey>> {
         key_columns!(),
         " FROM api_keys k WHERE k.user_id = $1 AND k.revoked_at IS NULL ORDER BY k.created_at DESC, k.id"
     );
-    let rows = sqlx::query_as::<_, KeyRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
+    let rows = sqlx::query_as::<_, KeyRow>(sql).bind(user_id).fetch_all(&state.db).await?;
     views(state, Whose::Owner(user_id), &rows).await
 }
 
@@ -538,7 +540,7 @@ pub async fn list_with_usage(state: &AppState, principal: &Principal, days: i64)
 /// Every key of `user_id`, revoked ones included, oldest first (for the account export).
 pub async fn list_all(state: &AppState, user_id: i64) -> Result<Vec<ApiKey>> {
     let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.user_id = $1 ORDER BY k.created_at, k.id");
-    let rows = sqlx::query_as::<_, KeyRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
+    let rows = sqlx::query_as::<_, KeyRow>(sql).bind(user_id).fetch_all(&state.db).await?;
     views(state, Whose::Owner(user_id), &rows).await
 }
 
@@ -567,7 +569,7 @@ async fn find(state: &AppState, principal: &Principal, id: &str, staff: Permissi
         return Ok(None);
     }
     let sql = concat!("SELECT ", key_columns!(), " FROM api_keys k WHERE k.id = $1 AND (k.user_id = $2 OR $3 >= $4)");
-    Ok(sqlx::query_as::<_, KeyRow>(sql).bind(id).bind_scope(principal, staff).fetch_optional(&state.db.pool).await?)
+    Ok(sqlx::query_as::<_, KeyRow>(sql).bind(id).bind_scope(principal, staff).fetch_optional(&state.db).await?)
 }
 
 /// The usage of one key the caller may read (level 2; anyone's for staff at level 6) over
@@ -613,7 +615,7 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
         )
         .bind(id)
         .bind_scope(principal, REVOKE_OTHERS)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(&state.db)
         .await?
     } else {
         None
@@ -635,7 +637,8 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
         return Ok(());
     }
     let now = now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut conn = state.db.acquire().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query(
         "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4 AND revoked_at IS NULL",
     )
@@ -677,7 +680,7 @@ pub async fn revoke_by_operator(state: &AppState, id: &str, reason: Option<&str>
         "SELECT k.user_id, k.revoked_at, k.name, u.username FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1",
     )
     .bind(id)
-    .fetch_optional(&state.db.pool)
+    .fetch_optional(&state.db)
     .await?
     .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No API key with id '{id}'.")))?;
     if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
@@ -690,7 +693,8 @@ pub async fn revoke_by_operator(state: &AppState, id: &str, reason: Option<&str>
     let owner: i64 = row.try_get("user_id")?;
     let (name, username): (String, String) = (row.try_get("name")?, row.try_get("username")?);
     let now = now();
-    let mut tx = state.db.pool.begin().await?;
+    let mut conn = state.db.acquire().await?;
+    let mut tx = conn.begin().await?;
     sqlx::query("UPDATE api_keys SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
         .bind(now)
         .bind(reason.unwrap_or("revoked by the operator"))

@@ -37,7 +37,7 @@ impl Account {
         let sql = concat!("SELECT ", account_columns!(), " FROM users u WHERE u.id = $1");
         sqlx::query_as::<_, Account>(sql)
             .bind(id)
-            .fetch_optional(&db.pool)
+            .fetch_optional(db)
             .await?
             .ok_or_else(|| Error::new(ErrorCode::NotAuthenticated, "This account no longer exists."))
     }
@@ -45,6 +45,6 @@ impl Account {
     /// The account whose (already normalized) username is `username`, if any.
     pub async fn by_username(db: &Db, username: &str) -> Result<Option<Account>> {
         let sql = concat!("SELECT ", account_columns!(), " FROM users u WHERE u.username = $1");
-        Ok(sqlx::query_as::<_, Account>(sql).bind(username).fetch_optional(&db.pool).await?)
+        Ok(sqlx::query_as::<_, Account>(sql).bind(username).fetch_optional(db).await?)
     }
 }

@@ -142,7 +142,7 @@ async fn stored_key(state: &impl AuthState, id: &str) -> Result<Option<Arc<Store
          k.revoked_at AS key_revoked_at, k.rate_limit AS key_rate_limit, k.daily_quota AS key_daily_quota \
          FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1"
     );
-    let Some(row) = sqlx::query(sql).bind(id).fetch_optional(&state.db().pool).await? else {
+    let Some(row) = sqlx::query(sql).bind(id).fetch_optional(state.db()).await? else {
         return Ok(None);
     };
     let key = Arc::new(StoredKey {
@@ -194,7 +194,7 @@ async fn day_count(state: &impl AuthState, key_id: &str, day: Day) -> Result<u64
     let stored: Option<i64> = sqlx::query("SELECT calls FROM api_key_usage WHERE key_id = $1 AND day = $2")
         .bind(key_id)
         .bind(day_string(day))
-        .fetch_optional(&state.db().pool)
+        .fetch_optional(state.db())
         .await?
         .map(|row| row.try_get("calls"))
         .transpose()?;
@@ -217,5 +217,5 @@ pub fn invalid_credentials() -> Error {
 async fn record_refused_use(state: &impl AuthState, user_id: i64, key_id: &str, why: &str, at: i64) -> Result<()> {
     let detail = format!("a request with this {why} key was refused");
     let entry = audit::Entry { user_id, kind: AuditKind::KeyUseRefused, key_id: Some(key_id), actor: None, detail: &detail, at };
-    audit::record_unless_recent(&state.db().pool, entry, 3600).await
+    audit::record_unless_recent(state.db(), entry, 3600).await
 }

@@ -33,7 +33,7 @@ pub async fn create(db: &Db, config: &Config, user_id: i64, user_agent: Option<&
     .bind(t)
     .bind(t + config.session_ttl.as_secs() as i64)
     .bind(user_agent.map(|ua| ua.chars().take(256).collect::<String>()))
-    .execute(&db.pool)
+    .execute(db)
     .await?;
     Ok(token)
 }
@@ -50,7 +50,7 @@ pub async fn resolve(db: &Db, config: &Config, token: &str) -> Result<Option<Acc
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.suspended_at IS NULL"
     );
-    let Some(row) = sqlx::query(sql).bind(&hash).bind(t).fetch_optional(&db.pool).await? else {
+    let Some(row) = sqlx::query(sql).bind(&hash).bind(t).fetch_optional(db).await? else {
         return Ok(None);
     };
     use sqlx::{FromRow, Row};
@@ -61,7 +61,7 @@ pub async fn resolve(db: &Db, config: &Config, token: &str) -> Result<Option<Acc
             .bind(t)
             .bind(t + config.session_ttl.as_secs() as i64)
             .bind(&hash)
-            .execute(&db.pool)
+            .execute(db)
             .await?;
     }
     Ok(Some(account))
@@ -69,7 +69,7 @@ pub async fn resolve(db: &Db, config: &Config, token: &str) -> Result<Option<Acc
 
 /// Ends the session of `token` (no error when there is none).
 pub async fn end(db: &Db, token: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(&db.pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_token(token)).execute(db).await?;
     Ok(())
 }
 
@@ -77,7 +77,7 @@ pub async fn end(db: &Db, token: &str) -> Result<()> {
 /// whoever else was signed in with the old password is signed out).
 pub async fn end_all_but(db: &Db, user_id: i64, keep: Option<&str>) -> Result<()> {
     let keep = keep.map(hash_token).unwrap_or_default();
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(user_id).bind(keep).execute(&db.pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(user_id).bind(keep).execute(db).await?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@
 use crate::audit::AuditKind;
 use crate::server::db::{now, Db};
 use crate::server::Result;
+use sqlx::Connection as _;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -109,7 +110,8 @@ impl Usage {
         let batch: Vec<(String, Pending)> =
             self.pending.lock().expect("usage lock").iter().map(|(k, p)| (k.clone(), p.clone())).collect();
         for (key_id, written) in &batch {
-            let mut tx = db.pool.begin().await?;
+            let mut conn = db.acquire().await?;
+            let mut tx = conn.begin().await?;
             for (day, count) in &written.days {
                 sqlx::query(
                     "INSERT INTO api_key_usage (key_id, day, calls, refused) \

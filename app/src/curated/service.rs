@@ -68,7 +68,7 @@ pub async fn list(state: &AppState, query: ListQuery) -> Result<CuratedPage> {
 /// One curated set. For anyone.
 pub async fn get(state: &AppState, id: i64) -> Result<CuratedSet> {
     let sql = concat!("SELECT ", curated_columns!(), " FROM curated_sets c WHERE c.id = $1");
-    sqlx::query_as::<_, CuratedRow>(sql).bind(id).fetch_optional(&state.db.pool).await?.ok_or_else(|| not_found(id))?.view()
+    sqlx::query_as::<_, CuratedRow>(sql).bind(id).fetch_optional(&state.db).await?.ok_or_else(|| not_found(id))?.view()
 }
 
 /// Creates a curated set (level 5). Nothing is stored when any part is invalid.
@@ -90,7 +90,7 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewCuratedSet)
     .bind(serde_json::to_string(&measurements).expect("a map of numbers serializes"))
     .bind(principal.account.id)
     .bind(t)
-    .fetch_one(&state.db.pool)
+    .fetch_one(&state.db)
     .await?
     .try_get("id")?;
     let stamp = rfc3339(t);
@@ -118,7 +118,7 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: C
         .bind(serde_json::to_string(&set.measurements).expect("a map of numbers serializes"))
         .bind(t)
         .bind(id)
-        .execute(&state.db.pool)
+        .execute(&state.db)
         .await?;
     if done.rows_affected() == 0 {
         return Err(not_found(id));
@@ -130,7 +130,7 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: C
 /// Deletes a curated set (level 5). Sets cloned from it are the cloners' own and stay.
 pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<()> {
     principal.require(WriteCurated)?;
-    let done = sqlx::query("DELETE FROM curated_sets WHERE id = $1").bind(id).execute(&state.db.pool).await?;
+    let done = sqlx::query("DELETE FROM curated_sets WHERE id = $1").bind(id).execute(&state.db).await?;
     if done.rows_affected() == 0 {
         return Err(not_found(id));
     }

@@ -146,7 +146,7 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewPattern) ->
     .bind(new.set_id)
     .bind(public as i64)
     .bind(t)
-    .fetch_one(&state.db.pool)
+    .fetch_one(&state.db)
     .await?
     .try_get("id")?;
     let stamp = rfc3339(t);
@@ -162,7 +162,7 @@ async fn fetch(state: &AppState, principal: &Principal, id: i64, own: Permission
 /// The row of pattern `id` if the caller owns it or acts at `others`' level.
 async fn find(state: &AppState, principal: &Principal, id: i64, others: Permission) -> Result<Option<PatternRow>> {
     let sql = concat!("SELECT ", pattern_columns!(), " FROM patterns p WHERE p.id = $1 AND (p.user_id = $2 OR $3 >= $4)");
-    Ok(sqlx::query_as::<_, PatternRow>(sql).bind(id).bind_scope(principal, others).fetch_optional(&state.db.pool).await?)
+    Ok(sqlx::query_as::<_, PatternRow>(sql).bind(id).bind_scope(principal, others).fetch_optional(&state.db).await?)
 }
 
 /// The refusal of a write to pattern `id` that the caller may not make: 403 when the caller
@@ -197,14 +197,14 @@ pub async fn get_public(state: &AppState, id: i64) -> Result<Pattern> {
     );
     let row = sqlx::query_as::<_, PatternRow>(sql)
         .bind(id)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(&state.db)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No public pattern {id}.")))?;
     let mut pattern = row.view()?;
     if let Some(set_id) = pattern.set_id {
         let public = sqlx::query("SELECT 1 AS ok FROM measurement_sets WHERE id = $1 AND public = 1")
             .bind(set_id)
-            .fetch_optional(&state.db.pool)
+            .fetch_optional(&state.db)
             .await?;
         if public.is_none() {
             pattern.set_id = None;
@@ -275,7 +275,7 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: P
     .bind(t)
     .bind(id)
     .bind_scope(principal, WriteOthersData)
-    .execute(&state.db.pool)
+    .execute(&state.db)
     .await?;
     pattern.updated_at = rfc3339(t);
     Ok(pattern)
@@ -287,7 +287,7 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<
     let done = sqlx::query("DELETE FROM patterns WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
         .bind(id)
         .bind_scope(principal, WriteOthersData)
-        .execute(&state.db.pool)
+        .execute(&state.db)
         .await?;
     if done.rows_affected() == 0 {
         return Err(refuse_write(state, principal, id).await?);
@@ -298,6 +298,6 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<
 /// Every pattern of `user_id`, oldest first (for the account export).
 pub async fn all_of(state: &AppState, user_id: i64) -> Result<Vec<Pattern>> {
     let sql = concat!("SELECT ", pattern_columns!(), " FROM patterns p WHERE p.user_id = $1 ORDER BY p.id");
-    let rows = sqlx::query_as::<_, PatternRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
+    let rows = sqlx::query_as::<_, PatternRow>(sql).bind(user_id).fetch_all(&state.db).await?;
     rows.into_iter().map(|row| row.view()).collect()
 }

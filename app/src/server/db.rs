@@ -7,13 +7,21 @@
 //! backend has its own migration folder (`migrations/sqlite`, `migrations/postgres`) for
 //! the DDL that differs. The integration tests run every query against both.
 
-use super::error::{Error, Result};
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Connection, Executor, Row};
+use super::error::{server_ended_session, Error, Result};
+use deadpool::managed::{self, Metrics, RecycleResult};
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use sqlx::any::{AnyConnectOptions, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
+use sqlx::{Any, AnyConnection, ConnectOptions, Connection, Either, Execute, Executor, Row, SqlStr};
+use std::str::FromStr;
 use std::time::Duration;
 
 /// A pooled connection unused for longer than this is pinged before it is handed out.
 const CHECK_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+/// How long a request waits for a connection (or for a new one to open) before it is
+/// answered `503`.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,17 +31,96 @@ pub enum Backend {
 }
 
 /// The shared connection pool. Cheap to clone.
-#[derive(Clone, Debug)]
+///
+/// Queries run on `&Db` (it is a sqlx [`Executor`]: each query takes a connection for its
+/// length) or on a connection from [`Db::acquire`] when several statements must share one
+/// (a transaction).
+///
+/// Why not sqlx's own pool: it pings every connection on its way back to the pool, from a
+/// task spawned for the purpose — one more round trip to the database (to its thread for
+/// SQLite, over the network for PostgreSQL) after every query, and two more thread
+/// switches. Measured on the route benchmark, skipping that ping alone made a set's read
+/// about a tenth faster on SQLite and a fifth on PostgreSQL (README, *Benchmarks*). Here a
+/// connection goes back synchronously; one idle for over a second is pinged before it is
+/// handed out again, and one whose query failed in a way that says the connection is gone
+/// is dropped rather than handed out (see [`breaks_connection`]).
+#[derive(Clone)]
 pub struct Db {
-    pub pool: AnyPool,
+    pool: managed::Pool<Connector>,
     pub backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the URL: it may hold a password.
+        f.debug_struct("Db").field("backend", &self.backend).field("pool", &self.pool.status()).finish()
+    }
+}
+
+/// A connection of the pool, returned to it when dropped.
+pub type PooledConnection = managed::Object<Connector>;
+
+/// Opens the pool's connections and decides whether an idle one may be handed out again.
+#[derive(Debug)]
+pub struct Connector {
+    options: AnyConnectOptions,
+    backend: Backend,
+}
+
+impl managed::Manager for Connector {
+    type Type = AnyConnection;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<AnyConnection, sqlx::Error> {
+        let mut conn = self.options.connect().await?;
+        if self.backend == Backend::Sqlite {
+            // Per connection: foreign keys, waiting (rather than failing) while another
+            // connection writes, and `synchronous = NORMAL`, WAL's recommended setting: a
+            // commit no longer waits for an fsync (the WAL is synced at checkpoints), so a
+            // power cut — not a crash of the process — may lose the last transactions,
+            // never corrupt the file.
+            conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;").await?;
+        }
+        Ok(conn)
+    }
+
+    async fn recycle(&self, conn: &mut AnyConnection, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
+        // Under load a connection is idle for microseconds: checking it would be a round trip
+        // per query for nothing. One that sat for over a second may have been cut (a database
+        // restart, a proxy's idle timeout); one left inside a transaction (a request that
+        // stopped half-way) has its queued rollback sent by the ping.
+        if metrics.last_used() > CHECK_IF_IDLE_FOR || conn.is_in_transaction() {
+            conn.ping().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a failed query says that its connection can no longer be used: the network or
+/// SQLite's thread is gone, or PostgreSQL ended the session. Such a connection is dropped,
+/// not handed to the next query.
+pub fn breaks_connection(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed)
+        || server_ended_session(e)
+}
+
+fn pool_error(e: managed::PoolError<sqlx::Error>) -> sqlx::Error {
+    match e {
+        managed::PoolError::Backend(e) => e,
+        managed::PoolError::Timeout(_) => sqlx::Error::PoolTimedOut,
+        managed::PoolError::Closed => sqlx::Error::PoolClosed,
+        managed::PoolError::NoRuntimeSpecified | managed::PoolError::PostCreateHook(_) => {
+            sqlx::Error::Configuration("the connection pool is misconfigured".into())
+        }
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 impl Db {
-    /// Connects to `url` (`sqlite://…` or `postgres://…`) without migrating.
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) without migrating. One connection
+    /// is opened at once, so an unreachable database or a bad URL stops start-up here.
     pub async fn connect(url: &str) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -46,56 +133,62 @@ impl Db {
                 redact_url(url)
             )));
         };
-        // sqlx pings every idle connection before handing it out: a second round trip to the
-        // database (its thread for SQLite, the network for PostgreSQL) on every query, a third
-        // of a key-authenticated read's cost (see the README's profile). Only a connection that
-        // sat unused for over a second is checked now, which still finds those a database
-        // restart broke; under load, connections are idle for microseconds.
-        let mut options = AnyPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(5))
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for > CHECK_IF_IDLE_FOR {
-                        conn.ping().await?;
-                    }
-                    Ok(true)
-                })
-            });
-        if backend == Backend::Sqlite {
-            // One writer at a time is SQLite's rule; a small pool keeps readers concurrent
-            // under WAL without piling up writers waiting on the lock. `synchronous = NORMAL`
-            // is WAL's recommended setting: a commit no longer waits for an fsync (the WAL is
-            // synced at checkpoints), so a power cut — not a crash of the process — may lose
-            // the last transactions, never corrupt the file.
-            options = options.max_connections(8).after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;").await?;
-                    Ok(())
-                })
-            });
-        } else {
-            options = options.max_connections(16);
-        }
-        let pool = options.connect(url).await?;
+        let options = AnyConnectOptions::from_str(url)?;
+        // One writer at a time is SQLite's rule; a small pool keeps readers concurrent under
+        // WAL without piling up writers waiting on the lock.
+        let max_size = if backend == Backend::Sqlite { 8 } else { 16 };
+        let pool = managed::Pool::builder(Connector { options, backend })
+            .max_size(max_size)
+            .runtime(deadpool::Runtime::Tokio1)
+            .wait_timeout(Some(ACQUIRE_TIMEOUT))
+            .create_timeout(Some(ACQUIRE_TIMEOUT))
+            .recycle_timeout(Some(ACQUIRE_TIMEOUT))
+            .build()
+            .map_err(|e| Error::internal(format!("cannot build the connection pool: {e}")))?;
+        let db = Db { pool, backend };
+        let mut conn = db.acquire().await?;
         if backend == Backend::Sqlite {
             // WAL is a property of the file: set once, it stays.
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
         }
-        Ok(Db { pool, backend })
+        Ok(db)
+    }
+
+    /// A connection of its own, for statements that must share one (a transaction:
+    /// `db.acquire().await?.begin()`); back to the pool when dropped.
+    pub async fn acquire(&self) -> Result<PooledConnection, sqlx::Error> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Refuses every later query (`503`): for a process that is stopping, and for tests.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    /// Connections open, idle, and the most the pool opens: for the metrics.
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = self.pool.status();
+        PoolStatus { open: status.size, idle: status.available.min(status.size), max: status.max_size }
+    }
+
+    /// Drops `conn` instead of returning it to the pool when `error` says it is broken.
+    fn release_after(conn: PooledConnection, error: &sqlx::Error) {
+        if breaks_connection(error) {
+            drop(managed::Object::take(conn));
+        }
     }
 
     /// Applies every pending migration of this backend.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&mut *self.acquire().await?).await,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&mut *self.acquire().await?).await,
         }
     }
 
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        sqlx::query("SELECT 1").execute(self).await.is_ok()
     }
 
     /// Returns the instance secret `name`, generating and storing it on first use.
@@ -110,13 +203,83 @@ impl Db {
         .bind(name)
         .bind(generate())
         .bind(now())
-        .execute(&self.pool)
+        .execute(self)
         .await?;
         let row: AnyRow = sqlx::query("SELECT value FROM server_secrets WHERE name = $1")
             .bind(name)
-            .fetch_one(&self.pool)
+            .fetch_one(self)
             .await?;
         Ok(row.try_get("value")?)
+    }
+}
+
+/// What [`Db::pool_status`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub open: usize,
+    pub idle: usize,
+    pub max: usize,
+}
+
+/// `&Db` runs a query on a connection of the pool, taken for the query's length (as sqlx's
+/// pool does for `&Pool`).
+impl<'p> Executor<'p> for &'p Db {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        Box::pin(async_stream::try_stream! {
+            let mut conn = self.acquire().await?;
+            let mut failed = None;
+            {
+                let mut steps = conn.fetch_many(query);
+                while let Some(step) = steps.next().await {
+                    match step {
+                        Ok(step) => yield step,
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+            }
+            if let Some(e) = failed {
+                Db::release_after(conn, &e);
+                Err(e)?;
+            }
+        })
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        Box::pin(async move {
+            let mut conn = self.acquire().await?;
+            let result = conn.fetch_optional(query).await;
+            if let Err(e) = &result {
+                Db::release_after(conn, e);
+            }
+            result
+        })
+    }
+
+    fn prepare_with<'e>(self, sql: SqlStr, parameters: &'e [AnyTypeInfo]) -> BoxFuture<'e, Result<AnyStatement, sqlx::Error>>
+    where
+        'p: 'e,
+    {
+        Box::pin(async move { self.acquire().await?.prepare_with(sql, parameters).await })
+    }
+
+    fn describe<'e>(self, sql: SqlStr) -> BoxFuture<'e, Result<sqlx::Describe<Any>, sqlx::Error>>
+    where
+        'p: 'e,
+    {
+        Box::pin(async move { self.acquire().await?.describe(sql).await })
     }
 }
 

@@ -77,10 +77,18 @@ impl Error {
 fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-        // PostgreSQL going away (SQLSTATE 57P…: shutting down, restarting, cannot connect
-        // now) or a failed connection (class 08): the database's state, not the request's
-        // fault. The first query on a pooled connection that a stopping server ended gets
-        // this answer (connections are not pinged before every query).
+        // PostgreSQL going away or refusing connections. The first query on a pooled
+        // connection that a stopping server ended gets this answer (connections are not
+        // pinged before every query); that connection is then dropped (server::db).
+        e => server_ended_session(e),
+    }
+}
+
+/// Whether PostgreSQL refused or ended the session (SQLSTATE class 57P: shutting down,
+/// restarting, cannot connect now; class 08: connection exception): the database's state,
+/// not the query's fault.
+pub fn server_ended_session(e: &sqlx::Error) -> bool {
+    match e {
         sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
         _ => false,
     }

@@ -182,7 +182,7 @@ pub async fn fetch_json_page<T: serde::de::DeserializeOwned>(
         Backend::Sqlite => sqlite,
         Backend::Postgres => postgres,
     };
-    let row = sqlx::query(sql).bind(owner).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_one(&db.pool).await?;
+    let row = sqlx::query(sql).bind(owner).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_one(db).await?;
     let total: i64 = row.try_get("total")?;
     let text: String = row.try_get("page")?;
     let items = serde_json::from_str(&text).map_err(|e| Error::internal(format!("a page of the listing could not be read: {e}")))?;
@@ -201,8 +201,8 @@ pub async fn fetch_page<R>(
 where
     R: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
 {
-    let rows = rows.fetch_all(&db.pool).await?;
-    let total: i64 = count.fetch_one(&db.pool).await?.try_get("n")?;
+    let rows = rows.fetch_all(db).await?;
+    let total: i64 = count.fetch_one(db).await?.try_get("n")?;
     Ok((rows, total))
 }
 

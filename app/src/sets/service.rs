@@ -98,7 +98,7 @@ pub async fn create(state: &AppState, principal: &Principal, new: NewSet) -> Res
     .bind(public as i64)
     .bind(serde_json::to_string(&kept).expect("a map of numbers serializes"))
     .bind(t)
-    .fetch_one(&state.db.pool)
+    .fetch_one(&state.db)
     .await?
     .try_get("id")?;
     let stamp = rfc3339(t);
@@ -134,7 +134,7 @@ async fn find(state: &AppState, principal: &Principal, id: i64, others: Others) 
         .bind(id)
         .bind_scope(principal, others.staff)
         .bind(others.public as i64)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(&state.db)
         .await?)
 }
 
@@ -200,7 +200,7 @@ pub async fn update(state: &AppState, principal: &Principal, id: i64, changes: S
     .bind(t)
     .bind(id)
     .bind_scope(principal, WriteOthersData)
-    .execute(&state.db.pool)
+    .execute(&state.db)
     .await?;
     set.updated_at = rfc3339(t);
     Ok(set)
@@ -212,7 +212,7 @@ pub async fn delete(state: &AppState, principal: &Principal, id: i64) -> Result<
     let done = sqlx::query("DELETE FROM measurement_sets WHERE id = $1 AND (user_id = $2 OR $3 >= $4)")
         .bind(id)
         .bind_scope(principal, WriteOthersData)
-        .execute(&state.db.pool)
+        .execute(&state.db)
         .await?;
     if done.rows_affected() == 0 {
         return Err(refuse_write(state, principal, id).await?);
@@ -239,7 +239,7 @@ pub async fn get_public(state: &AppState, id: i64) -> Result<MeasurementSet> {
     let sql = concat!("SELECT ", set_columns!(), " FROM measurement_sets s WHERE s.id = $1 AND s.public = 1");
     sqlx::query_as::<_, SetRow>(sql)
         .bind(id)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(&state.db)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No public measurement set {id}.")))?
         .view()
@@ -250,7 +250,7 @@ pub async fn linkable(state: &AppState, owner: i64, set_id: i64) -> Result<bool>
     let found = sqlx::query("SELECT 1 AS ok FROM measurement_sets WHERE id = $1 AND (user_id = $2 OR public = 1)")
         .bind(set_id)
         .bind(owner)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(&state.db)
         .await?;
     Ok(found.is_some())
 }
@@ -258,6 +258,6 @@ pub async fn linkable(state: &AppState, owner: i64, set_id: i64) -> Result<bool>
 /// Every set of `user_id`, oldest first (for the account export).
 pub async fn all_of(state: &AppState, user_id: i64) -> Result<Vec<MeasurementSet>> {
     let sql = concat!("SELECT ", set_columns!(), " FROM measurement_sets s WHERE s.user_id = $1 ORDER BY s.id");
-    let rows = sqlx::query_as::<_, SetRow>(sql).bind(user_id).fetch_all(&state.db.pool).await?;
+    let rows = sqlx::query_as::<_, SetRow>(sql).bind(user_id).fetch_all(&state.db).await?;
     rows.into_iter().map(|row| row.view()).collect()
 }

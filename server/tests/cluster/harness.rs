@@ -546,7 +546,7 @@ impl Cluster {
     pub fn query_i64(&self, sql: &str, bind: &str) -> i64 {
         use sqlx::Row as _;
         self.rt.block_on(async {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(bind).fetch_one(&self.db.state.db.pool).await.unwrap().get(0)
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(bind).fetch_one(&self.db.state.db).await.unwrap().get(0)
         })
     }
 }

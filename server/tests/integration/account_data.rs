@@ -16,7 +16,7 @@ backend_tests!(
 );
 
 async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(id).fetch_one(&app.state.db.pool).await.unwrap().get::<i64, _>(0)
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).bind(id).fetch_one(&app.state.db).await.unwrap().get::<i64, _>(0)
 }
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {

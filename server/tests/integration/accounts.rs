@@ -96,11 +96,11 @@ async fn signup_signs_in_and_normalizes(app: TestApp) {
 
     // The password is stored as an argon2id hash with OWASP parameters, never in clear.
     use sqlx::Row;
-    let hash: String = sqlx::query("SELECT password_hash FROM users").fetch_one(&app.state.db.pool).await.unwrap().get(0);
+    let hash: String = sqlx::query("SELECT password_hash FROM users").fetch_one(&app.state.db).await.unwrap().get(0);
     assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
     // Only a hash of the session token is stored.
     let stored: String =
-        sqlx::query("SELECT token_hash FROM sessions").fetch_one(&app.state.db.pool).await.unwrap().get(0);
+        sqlx::query("SELECT token_hash FROM sessions").fetch_one(&app.state.db).await.unwrap().get(0);
     assert_ne!(stored, token);
     assert_eq!(stored.len(), 64);
 }
@@ -197,7 +197,7 @@ async fn logout_ends_the_session_on_the_server(app: TestApp) {
     // The old cookie no longer works, even if the browser kept it.
     assert_eq!(app.me(&token).await, serde_json::Value::Null);
     use sqlx::Row;
-    let n: i64 = sqlx::query("SELECT COUNT(*) FROM sessions").fetch_one(&app.state.db.pool).await.unwrap().get(0);
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM sessions").fetch_one(&app.state.db).await.unwrap().get(0);
     assert_eq!(n, 0);
 }
 
@@ -282,7 +282,7 @@ async fn healthz_reports_the_database(app: TestApp) {
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.json(), json!({ "status": "ok", "database": "ok" }));
 
-    app.state.db.pool.close().await;
+    app.state.db.close();
     let res = app.get("/healthz", None).await;
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.header("content-type"), Some("application/problem+json"));

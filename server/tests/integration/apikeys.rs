@@ -276,7 +276,7 @@ async fn the_secret_is_only_returned_at_creation(app: TestApp) {
     }
     // The database holds only the keyed hash.
     use sqlx::Row;
-    let stored: String = sqlx::query("SELECT secret_hash FROM api_keys").fetch_one(&app.state.db.pool).await.unwrap().get(0);
+    let stored: String = sqlx::query("SELECT secret_hash FROM api_keys").fetch_one(&app.state.db).await.unwrap().get(0);
     assert_eq!(stored, app::auth::token::hash_secret(app.state.secrets.key_pepper.as_bytes(), &key.secret));
     assert!(!stored.contains(&key.secret));
 }
@@ -292,10 +292,10 @@ async fn usage_is_counted_and_written_in_batches(app: TestApp) {
     }
     use sqlx::Row;
     let stored = |app: &TestApp| {
-        let pool = app.state.db.pool.clone();
+        let db = app.state.db.clone();
         let id = key.id.clone();
         async move {
-            sqlx::query("SELECT calls FROM api_keys WHERE id = $1").bind(id).fetch_one(&pool).await.unwrap().get::<i64, _>(0)
+            sqlx::query("SELECT calls FROM api_keys WHERE id = $1").bind(id).fetch_one(&db).await.unwrap().get::<i64, _>(0)
         }
     };
     assert_eq!(stored(&app).await, 0, "no database write per request");

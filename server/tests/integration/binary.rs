@@ -103,7 +103,7 @@ fn a_failed_migration_stops_start_up_with_a_clear_message() {
     rt.block_on(async {
         let url = tapeline_server::default_database_url(dir.path());
         let db = app::server::Db::connect(&url).await.unwrap();
-        sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1").execute(&db.pool).await.unwrap();
+        sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1").execute(&db).await.unwrap();
     });
     let out = tapeline(dir.path()).args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -258,7 +258,7 @@ fn a_postgres_url_runs_on_postgresql_migrated_on_start() {
     let common::DbHandle::Postgres { schema, .. } = &app.handle else { unreachable!() };
     rt.block_on(async {
         for sql in [format!("DROP SCHEMA {schema} CASCADE"), format!("CREATE SCHEMA {schema}")] {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&app.state.db.pool).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&app.state.db).await.unwrap();
         }
     });
     let dir = tempfile::tempdir().unwrap();
@@ -270,7 +270,7 @@ fn a_postgres_url_runs_on_postgresql_migrated_on_start() {
     assert!(!dir.path().join("tapeline.db").exists(), "no SQLite file when PostgreSQL is configured");
     let count: i64 = rt.block_on(async {
         use sqlx::Row;
-        sqlx::query("SELECT COUNT(*) FROM users WHERE username = 'ada'").fetch_one(&app.state.db.pool).await.unwrap().get(0)
+        sqlx::query("SELECT COUNT(*) FROM users WHERE username = 'ada'").fetch_one(&app.state.db).await.unwrap().get(0)
     });
     assert_eq!(count, 1);
 }
@@ -313,7 +313,7 @@ fn keys_from_the_command_line_work_against_a_running_server() {
     let calls: i64 = rt.block_on(async {
         use sqlx::Row;
         let db = app::server::Db::connect(&tapeline_server::default_database_url(dir.path())).await.unwrap();
-        sqlx::query("SELECT calls FROM api_keys WHERE id = $1").bind(id).fetch_one(&db.pool).await.unwrap().get(0)
+        sqlx::query("SELECT calls FROM api_keys WHERE id = $1").bind(id).fetch_one(&db).await.unwrap().get(0)
     });
     assert_eq!(calls, 1);
 
@@ -456,7 +456,7 @@ fn a_spent_quota_survives_a_restart(database_url: Option<&str>) {
         use sqlx::Row;
         let url = database_url.map(str::to_owned).unwrap_or_else(|| tapeline_server::default_database_url(dir.path()));
         let db = app::server::Db::connect(&url).await.unwrap();
-        let row = sqlx::query("SELECT calls, refused FROM api_key_usage WHERE key_id = $1").bind(&id).fetch_one(&db.pool).await.unwrap();
+        let row = sqlx::query("SELECT calls, refused FROM api_key_usage WHERE key_id = $1").bind(&id).fetch_one(&db).await.unwrap();
         (row.get(0), row.get(1))
     });
     assert_eq!((calls, refused), (4, 2), "every answered and refused call of the day, across three processes");
@@ -694,7 +694,7 @@ fn operators_throttle_suspend_and_promote_from_the_command_line() {
     let kinds: Vec<(String, String)> = rt.block_on(async {
         use sqlx::Row;
         let db = app::server::Db::connect(&tapeline_server::default_database_url(dir.path())).await.unwrap();
-        sqlx::query("SELECT kind, detail FROM audit_events ORDER BY id").fetch_all(&db.pool).await.unwrap()
+        sqlx::query("SELECT kind, detail FROM audit_events ORDER BY id").fetch_all(&db).await.unwrap()
             .iter().map(|r| (r.get(0), r.get(1))).collect()
     });
     let staff: Vec<&(String, String)> = kinds.iter().filter(|(_, d)| d.contains("by operator")).collect();

@@ -188,13 +188,13 @@ async fn usage_flushes_and_the_pool_are_measured(app: TestApp) {
     // handed back (seen: 0 idle, 2 in use); that the pool has connections, and no more than
     // its size, does not.
     assert!(idle >= 0.0 && in_use >= 0.0 && idle + in_use >= 1.0, "idle {idle}, in use {in_use}");
-    assert!(idle + in_use <= f64::from(app.state.db.pool.size()), "idle {idle} + in use {in_use}: at most the pool's size");
-    let max = f64::from(app.state.db.pool.options().get_max_connections());
+    assert!(idle + in_use <= app.state.db.pool_status().open as f64, "idle {idle} + in use {in_use}: at most the pool's size");
+    let max = app.state.db.pool_status().max as f64;
     assert_eq!(families["tapeline_db_pool_max_connections"].value(&[]), max);
 
     // The database goes away: the next write fails, and is counted as failed.
     assert_eq!(app.api("GET", "/api/v1/whoami", Auth::Bearer(&key.token), None).await.status, StatusCode::OK);
-    app.state.db.pool.close().await;
+    app.state.db.close();
     assert!(tapeline_server::flush_usage(&app.state).await.is_err());
     let families = scrape(&app, &recorder).await;
     assert_eq!(families["tapeline_usage_flush_duration_seconds"].value(&[]), 2.0);

@@ -239,7 +239,7 @@ impl<'a> World<'a> {
                 let name = format!("target{}", self.accounts);
                 self.app.signed_up(&name).await;
                 use sqlx::Row;
-                let row = sqlx::query("SELECT id FROM users WHERE username = $1").bind(&name).fetch_one(&self.app.state.db.pool).await.unwrap();
+                let row = sqlx::query("SELECT id FROM users WHERE username = $1").bind(&name).fetch_one(&self.app.state.db).await.unwrap();
                 return row.get::<i64, _>("id").to_string();
             }
             Target::AdminKey => ("owner", "/api/v1/apikeys", json!({ "name": "target", "level": 0 })),

@@ -76,7 +76,7 @@ async fn control_characters_are_refused_in_every_text_field(app: TestApp) {
         async move {
             use sqlx::Row;
             let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&app.state.db.pool).await.unwrap();
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&app.state.db).await.unwrap();
             row.get::<i64, _>("n")
         }
     };

@@ -10,12 +10,12 @@ backend_tests!(instance_secret_is_generated_once_and_kept, foreign_keys_are_enfo
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode() {
     let app = TestApp::sqlite().await;
-    let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(&app.state.db.pool).await.unwrap().get(0);
+    let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(&app.state.db).await.unwrap().get(0);
     assert_eq!(mode, "wal");
     // WAL's recommended durability on every pooled connection: 1 is NORMAL (2, the default, FULL).
     let mut held = Vec::new();
     for _ in 0..3 {
-        let mut conn = app.state.db.pool.acquire().await.unwrap();
+        let mut conn = app.state.db.acquire().await.unwrap();
         let level: i64 = sqlx::query("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap().get(0);
         assert_eq!(level, 1);
         held.push(conn);
@@ -29,7 +29,7 @@ async fn instance_secret_is_generated_once_and_kept(app: TestApp) {
     // Asking again (as every start does) returns the stored value, never a new one.
     let again = app.state.db.instance_secret("key_pepper", || "not this".into()).await.unwrap();
     assert_eq!(again, pepper);
-    let n: i64 = sqlx::query("SELECT COUNT(*) FROM server_secrets").fetch_one(&app.state.db.pool).await.unwrap().get(0);
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM server_secrets").fetch_one(&app.state.db).await.unwrap().get(0);
     assert_eq!(n, 1);
 }
 
@@ -40,9 +40,40 @@ async fn foreign_keys_are_enforced(app: TestApp) {
             "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) VALUES ($1, 999, 0, 0, 1)",
         )
         .bind(format!("{}", rand::random::<u64>()))
-        .execute(&app.state.db.pool)
+        .execute(&app.state.db)
         .await
         .unwrap_err();
         assert!(err.as_database_error().unwrap().is_foreign_key_violation(), "{err}");
     }
+}
+
+/// A connection PostgreSQL ended (a restart, an administrator, a proxy) fails the one query
+/// that finds it, and is then dropped: the pool never hands it out again, even to queries
+/// that follow at once (before any idle check would ping it). With the connection kept, the
+/// pool's first-in-first-out order would give it to every other query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_server_ended_fails_once_and_is_never_handed_out_again() {
+    let Some(app) = TestApp::postgres().await else { return };
+    let db = &app.state.db;
+    let pid = |row: sqlx::any::AnyRow| row.get::<i32, _>(0) as i64;
+    // Two pooled connections: one to end, and one to end it from.
+    let mut victim = db.acquire().await.unwrap();
+    let mut other = db.acquire().await.unwrap();
+    let ended = pid(sqlx::query("SELECT pg_backend_pid()").fetch_one(&mut *victim).await.unwrap());
+    drop(victim);
+    let done: bool = sqlx::query("SELECT pg_terminate_backend($1)").bind(ended as i32).fetch_one(&mut *other).await.unwrap().get(0);
+    assert!(done, "PostgreSQL ended the connection");
+    drop(other);
+
+    let mut failures = 0;
+    for _ in 0..6 {
+        match sqlx::query("SELECT pg_backend_pid()").fetch_one(db).await {
+            Ok(row) => assert_ne!(pid(row), ended, "the ended connection was handed out again"),
+            Err(e) => {
+                assert!(app::server::db::breaks_connection(&e), "{e}");
+                failures += 1;
+            }
+        }
+    }
+    assert!(failures <= 1, "{failures} queries failed: the ended connection went back to the pool");
 }

@@ -43,7 +43,7 @@ async fn daily_usage_is_exact_before_and_after_a_flush(app: TestApp) {
     let row = sqlx::query("SELECT calls, refused FROM api_key_usage WHERE key_id = $1 AND day = $2")
         .bind(&key.id)
         .bind(today())
-        .fetch_one(&app.state.db.pool)
+        .fetch_one(&app.state.db)
         .await
         .unwrap();
     assert_eq!((row.get::<i64, _>("calls"), row.get::<i64, _>("refused")), (5, 0));

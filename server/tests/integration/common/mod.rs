@@ -54,7 +54,7 @@ impl Drop for DbHandle {
             let _ = std::thread::spawn(move || {
                 tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
                     if let Ok(db) = app::server::Db::connect(&url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&db.pool).await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&db).await;
                     }
                 })
             })
@@ -106,8 +106,8 @@ impl TestApp {
             }
         };
         let schema = format!("tapeline_test_{}", rand::random::<u64>());
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin.pool).await.unwrap();
-        admin.pool.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await.unwrap();
+        admin.close();
         let sep = if admin_url.contains('?') { '&' } else { '?' };
         let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
         Some(Self::start(url, DbHandle::Postgres { admin_url, schema }, test_config()).await)
@@ -207,7 +207,7 @@ impl TestApp {
 
     pub async fn user_count(&self) -> i64 {
         use sqlx::Row;
-        sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.state.db.pool).await.unwrap().get("n")
+        sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.state.db).await.unwrap().get("n")
     }
 }
 
@@ -350,7 +350,7 @@ impl TestApp {
     /// The id of the account named `username`.
     pub async fn user_id(&self, username: &str) -> i64 {
         use sqlx::Row;
-        sqlx::query("SELECT id FROM users WHERE username = $1").bind(username).fetch_one(&self.state.db.pool).await.unwrap().get(0)
+        sqlx::query("SELECT id FROM users WHERE username = $1").bind(username).fetch_one(&self.state.db).await.unwrap().get(0)
     }
 
     /// Runs `sql` behind the service layer's back (to set up a state no request can make,
@@ -364,7 +364,7 @@ impl TestApp {
     /// Runs `sql` and tells nobody: what another process without Redis (or a hand-made
     /// change to the database) looks like to this one.
     pub async fn exec_unannounced(&self, sql: &str) {
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&self.state.db.pool).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&self.state.db).await.unwrap();
     }
 }
 
