@@ -31,6 +31,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use tower::ServiceBuilder;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Where the database lives when no URL is given: a SQLite file in the data directory.
@@ -147,41 +148,50 @@ pub fn router(state: AppState) -> Router {
             },
             shell,
         ))
-        .layer(axum::middleware::from_fn(server_fn_problem_status))
-        .layer(axum::middleware::from_fn_with_state(config.clone(), refuse_cross_site))
-        .layer(axum::middleware::from_fn(refuse_large_bodies))
-        // What every answer, refusals included, says about its use (server::policy): the
-        // Content-Security-Policy (a page's names the nonce made for its request; /docs has
-        // its own; the rest gets the default) and caching, per answer.
-        .layer(axum::middleware::from_fn(policy::answer_policy))
-        // br or gzip, as the client accepts, where it pays and no secret is (Compressible: it
-        // reads the mark answer_policy, inside it, puts on answers to requests with
-        // credentials); the static files come precompressed (scripts/build.sh), left as they are.
-        .layer(CompressionLayer::new().br(true).gzip(true).compress_when(Compressible))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static(policy::REFERRER_POLICY)))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("permissions-policy"),
-            HeaderValue::from_static(policy::PERMISSIONS_POLICY),
-        ))
-        .layer(tower::util::option_layer(
-            https.then(|| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(policy::HSTS))),
-        ))
-        // The request's id, known to the error type (a 500's body carries it) and to every log
-        // line of the request (the span below).
-        .layer(axum::middleware::from_fn(request_id::scope))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
-            let id = req.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
-        }))
-        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
-        .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
-        // Before anything keys on the client's address (limits, throttles, the request id a
-        // trusted proxy may set).
-        .layer(axum::middleware::from_fn_with_state(config, resolve_client))
-        // Outermost: counts every answer, including the refusals of the layers above.
-        .layer(axum::middleware::from_fn(metrics::track_requests))
+        // Every answer's middleware, outermost first. One ServiceBuilder rather than one
+        // `Router::layer` per layer: axum boxes the service at each `Router::layer`, and every
+        // `from_fn` layer clones the service inside it per request, so with a box at every
+        // level each request cloned (and allocated) the stack below it once per layer; one
+        // composite is boxed once.
+        .layer(
+            ServiceBuilder::new()
+                // Outermost: counts every answer, including the refusals of the layers below.
+                .layer(axum::middleware::from_fn(metrics::track_requests))
+                // Before anything keys on the client's address (limits, throttles, the
+                // request id a trusted proxy may set).
+                .layer(axum::middleware::from_fn_with_state(config.clone(), resolve_client))
+                .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
+                    let id = req.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+                }))
+                // The request's id, known to the error type (a 500's body carries it) and to
+                // every log line of the request (the span above).
+                .layer(axum::middleware::from_fn(request_id::scope))
+                .option_layer(
+                    https.then(|| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(policy::HSTS))),
+                )
+                .layer(SetResponseHeaderLayer::overriding(
+                    HeaderName::from_static("permissions-policy"),
+                    HeaderValue::from_static(policy::PERMISSIONS_POLICY),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static(policy::REFERRER_POLICY)))
+                .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                // br or gzip, as the client accepts, where it pays and no secret is
+                // (Compressible: it reads the mark answer_policy, inside it, puts on answers to
+                // requests with credentials); the static files come precompressed
+                // (scripts/build.sh), left as they are.
+                .layer(CompressionLayer::new().br(true).gzip(true).compress_when(Compressible))
+                // What every answer, refusals included, says about its use (server::policy):
+                // the Content-Security-Policy (a page's names the nonce made for its request;
+                // /docs has its own; the rest gets the default) and caching, per answer.
+                .layer(axum::middleware::from_fn(policy::answer_policy))
+                .layer(axum::middleware::from_fn(refuse_large_bodies))
+                .layer(axum::middleware::from_fn_with_state(config, refuse_cross_site))
+                .layer(axum::middleware::from_fn(server_fn_problem_status)),
+        )
         .with_state(state)
 }
 
