@@ -108,9 +108,12 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let (api, mut openapi) = app::router::api();
     app::router::document_instance(&mut openapi, &config);
-    let api = api
-        .layer(axum::middleware::from_fn_with_state(state.clone(), app::auth::limits::fair_use::<AppState>))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    // One composite, boxed once (see the answer middleware below).
+    let api = api.layer(
+        ServiceBuilder::new()
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), app::auth::limits::fair_use::<AppState>)),
+    );
     // Swagger UI (vendored assets) at /docs, and the document at /api/openapi.json, under a
     // policy of their own (Swagger UI sets inline styles).
     let docs = Router::new()
