@@ -22,6 +22,17 @@ async fn sqlite_runs_in_wal_mode() {
     }
 }
 
+/// The bundled SQLite is built without memory statistics (`.cargo/config.toml`'s
+/// LIBSQLITE3_FLAGS): with them, every allocation SQLite makes takes one process-wide mutex
+/// that the pool's connections contend for (see the README's profile).
+#[tokio::test]
+async fn sqlite_is_built_without_memory_statistics() {
+    let app = TestApp::sqlite().await;
+    let options: Vec<String> =
+        sqlx::query("PRAGMA compile_options").fetch_all(&app.state.db).await.unwrap().iter().map(|row| row.get(0)).collect();
+    assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+}
+
 async fn instance_secret_is_generated_once_and_kept(app: TestApp) {
     let pepper = app.state.secrets.key_pepper.to_string();
     assert_eq!(pepper.len(), 64);
