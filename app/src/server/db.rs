@@ -168,7 +168,7 @@ impl Db {
     /// Connections open, idle, and the most the pool opens: for the metrics.
     pub fn pool_status(&self) -> PoolStatus {
         let status = self.pool.status();
-        PoolStatus { open: status.size, idle: status.available.min(status.size), max: status.max_size }
+        PoolStatus { open: status.size, idle: status.available, max: status.max_size }
     }
 
     /// Drops `conn` instead of returning it to the pool when `error` says it is broken.
@@ -180,10 +180,11 @@ impl Db {
 
     /// Applies every pending migration of this backend.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&mut *self.acquire().await?).await,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&mut *self.acquire().await?).await,
-        }
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&mut *self.acquire().await?).await
     }
 
     /// True when the database answers a trivial query.
