@@ -5,7 +5,8 @@ use super::components::{format_date, problem_of, FormError};
 use super::session::use_session;
 use super::components::parse_time;
 use crate::accounts::{account_activity, AccountView, ChangePassword, DeleteAccount, UpdateProfile, ACTIVITY_PAGE, PASSWORD_MIN};
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditPage};
+use crate::error::Problem;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
@@ -14,6 +15,15 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn Account() -> impl IntoView {
     let session = use_session();
+    // Created here, with the page, rather than inside the suspense that waits for the
+    // session: a resource's identity is the order of creation, which must be the same on the
+    // server (where suspenses resolve in whatever order their data arrives) as in the browser
+    // (which hydrates them in document order), or the browser fetches the activity again and
+    // its answer may differ from the markup it hydrates. It also loads beside the session
+    // rather than after it.
+    let query = use_query_map();
+    let offset = move || query.read().get("activity").and_then(|o| o.parse::<i64>().ok()).unwrap_or(0).max(0);
+    let activity = Resource::new(offset, account_activity);
     view! {
         <Title text="Account" />
         <section class="card">
@@ -41,7 +51,7 @@ pub fn Account() -> impl IntoView {
                             </p>
                             <ProfileForm account=account_for_form />
                             <PasswordForm />
-                            <Activity />
+                            <Activity page=activity />
                             <DeleteAccountForm />
                         }.into_any() },
                         Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
@@ -56,10 +66,7 @@ pub fn Account() -> impl IntoView {
 /// The account's audit log, newest first, a page at a time. The page is in the address
 /// (`?activity=<offset>`), so reading it needs no JavaScript.
 #[component]
-fn Activity() -> impl IntoView {
-    let query = use_query_map();
-    let offset = move || query.read().get("activity").and_then(|o| o.parse::<i64>().ok()).unwrap_or(0).max(0);
-    let page = Resource::new(offset, account_activity);
+fn Activity(page: Resource<Result<AuditPage, Problem>>) -> impl IntoView {
     view! {
         <h2 class="section-title" id="activity">"Activity"</h2>
         <p class="muted small">
