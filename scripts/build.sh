@@ -70,6 +70,14 @@ install_wasm_bindgen() {
   RUSTUP_TOOLCHAIN="$TAPELINE_LEPTOS_TOOLCHAIN" cargo install wasm-bindgen-cli \
     --version "$WASM_BINDGEN_VERSION" --root "$HOME/.cargo"
 }
+# The splitter (scripts/wasm-split): Tapeline's own small tool over the crate cargo-leptos
+# splits with; installed on a first run, beside the compiles, at the version its Cargo.toml
+# states.
+WASM_SPLIT_VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' scripts/wasm-split/Cargo.toml | head -1)"
+install_wasm_split() {
+  cargo install --locked --path scripts/wasm-split --root "$HOME/.cargo" \
+    --target-dir "$CARGO_TARGET_DIR/wasm-split"
+}
 # The server: rustup's stable compiler, the same one `cargo test` uses, so the two share one
 # set of compiled dependencies in the target directory.
 server() {
@@ -81,6 +89,10 @@ jobs_=(front server)
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
   log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (first run only)"
   jobs_+=(install_wasm_bindgen)
+fi
+if ! tapeline-wasm-split --version 2>/dev/null | grep -q " $WASM_SPLIT_VERSION\$"; then
+  log "installing the WebAssembly splitter (scripts/wasm-split; first run only)"
+  jobs_+=(install_wasm_split)
 fi
 log "compiling the front end (WebAssembly) and the server ($($release && echo release || echo debug)), side by side"
 pids=()
@@ -95,25 +107,35 @@ fi
 # --- The site -----------------------------------------------------------------------------------
 log "assembling the site in $SITE"
 profile_dir="$($release && echo release || echo debug)"
-# wasm-bindgen, wasm-opt and esbuild write to a staging directory of this profile's own; the
-# site gets content-hashed copies (below).
+# The splitter, wasm-bindgen, wasm-opt and esbuild write to a staging directory of this
+# profile's own; the site gets content-hashed copies (below).
 STAGE="$CARGO_TARGET_DIR/$profile_dir/site-stage"
+BUNDLE="$STAGE/bundle"
 mkdir -p "$PKG" "$STAGE"
 wasm="$FRONT_TARGET/wasm32-unknown-unknown/$front_dir/${LIB_PACKAGE//-/_}.wasm"
-# What the staged WebAssembly was made from; when that has not changed, wasm-bindgen and
-# wasm-opt (half a minute on a release bundle) are not run again.
-made_from="$profile_dir $(stat -c %Y.%s "$wasm") $WASM_BINDGEN_VERSION"
-if [ "$(cat "$STAGE/.made-from" 2>/dev/null)" != "$made_from" ] || [ ! -f "$STAGE/$NAME.wasm" ]; then
-  rm -f "$STAGE/.made-from"
-  # Leptos's hydration script loads $NAME.js and $NAME.wasm (hashed names: see below).
-  wasm-bindgen --target web --out-name "$NAME" --out-dir "$STAGE" "$wasm"
-  mv -f "$STAGE/${NAME}_bg.wasm" "$STAGE/$NAME.wasm"
+# What the staged bundle was made from; when that has not changed, the splitter, wasm-bindgen
+# and wasm-opt (a minute on a release bundle) are not run again.
+made_from="$profile_dir $(stat -c %Y.%s "$wasm") $WASM_BINDGEN_VERSION $WASM_SPLIT_VERSION"
+if [ "$(cat "$STAGE/.made-from" 2>/dev/null)" != "$made_from" ] || [ ! -f "$BUNDLE/$NAME.wasm" ]; then
+  rm -rf "$STAGE/.made-from" "$BUNDLE"
+  # 1. Cut the module at the pages' split points (app::pages::lazy): the main module, one
+  #    module per area of pages and per set of areas sharing code, their loader and the
+  #    manifest the server preloads a page's modules from (scripts/wasm-split).
+  tapeline-wasm-split "$wasm" "$BUNDLE" "$NAME" >"$STAGE/split-modules"
+  # 2. The main module's JavaScript glue; it keeps the linker's exports the split modules
+  #    import (the memory, the function table, the shared functions).
+  wasm-bindgen --target web --keep-lld-exports --no-demangle --out-name "$NAME" \
+    --out-dir "$BUNDLE" "$BUNDLE/${NAME}_split.wasm"
+  mv -f "$BUNDLE/${NAME}_bg.wasm" "$BUNDLE/$NAME.wasm"
+  rm -f "$BUNDLE/${NAME}_split.wasm" "$BUNDLE"/*.d.ts
   if $release; then
-    # The flags cargo-leptos uses; wasm-opt is binaryen's, from npm (never Debian's: setup.sh).
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-      "$STAGE/$NAME.wasm" -o "$STAGE/$NAME.wasm"
-    esbuild "$STAGE/$NAME.js" --minify --format=esm --log-level=warning --allow-overwrite \
-      --outfile="$STAGE/$NAME.js"
+    # The flags cargo-leptos uses, on every module, one per core; wasm-opt is binaryen's,
+    # from npm (never Debian's: setup.sh).
+    { echo "$BUNDLE/$NAME.wasm"; cat "$STAGE/split-modules"; } | xargs -P "$(nproc)" -I{} \
+      wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int {} -o {}
+    for js in "$BUNDLE"/*.js; do
+      esbuild "$js" --minify --format=esm --log-level=warning --allow-overwrite --outfile="$js"
+    done
   fi
   echo "$made_from" >"$STAGE/.made-from"
 fi
@@ -125,37 +147,54 @@ else
   cp "$STYLE_FILE" "$STAGE/$NAME.css"
 fi
 
-# Content-hashed names ($NAME.<hash>.js, .wasm, .css), so browsers may keep them for a year
-# and a new build is never mixed with an old one; the names go to hash.txt next to the
-# binary, which reads them (server/src/lib.rs), so a release and a debug binary sharing this
-# site directory each serve the bundle built with them. Each file also gets its .gz (and, in
-# a release, .br) for the server to send as it is to clients that accept it.
+# Content-hashed names, so browsers may keep the files for a year and a new build is never
+# mixed with an old one: the stylesheet as $NAME.<hash>.css; the WebAssembly bundle, whose
+# files import one another by their plain names, as a directory named by a hash of them all,
+# pkg/<hash>/. The names go to hash.txt next to the binary, which reads them (app::server::site),
+# so a release and a debug binary sharing this site directory each serve the bundle built
+# with them. Each file also gets its .gz (and, in a release, .br) for the server to send as it
+# is to clients that accept it.
+compress() {
+  if $release; then
+    gzip -9 -c "$1" >"$1.gz"
+    brotli -q 11 -c "$1" >"$1.br"
+  else
+    gzip -1 -c "$1" >"$1.gz"
+  fi
+}
 manifest="$CARGO_TARGET_DIR/$profile_dir/hash.txt"
 old_manifest="$(cat "$manifest" 2>/dev/null || true)"
-new_manifest=""
-for ext in js wasm css; do
-  hash="$(sha256sum "$STAGE/$NAME.$ext" | cut -c1-20)"
-  target="$PKG/$NAME.$hash.$ext"
-  if [ ! -f "$target" ] || [ ! -f "$target.gz" ]; then
-    cp "$STAGE/$NAME.$ext" "$target.tmp"
-    if $release; then
-      gzip -9 -c "$target.tmp" >"$target.gz"
-      brotli -q 11 -c "$target.tmp" >"$target.br"
-    else
-      gzip -1 -c "$target.tmp" >"$target.gz"
-    fi
-    mv -f "$target.tmp" "$target"
-  fi
-  new_manifest+="$ext: $hash"$'\n'
-done
+css_hash="$(sha256sum "$STAGE/$NAME.css" | cut -c1-20)"
+css="$PKG/$NAME.$css_hash.css"
+if [ ! -f "$css" ] || [ ! -f "$css.gz" ]; then
+  cp "$STAGE/$NAME.css" "$css.tmp"
+  compress "$css.tmp"
+  mv -f "$css.tmp.gz" "$css.gz"
+  if $release; then mv -f "$css.tmp.br" "$css.br"; fi
+  mv -f "$css.tmp" "$css"
+fi
+bundle_hash="$(cd "$BUNDLE" && sha256sum -- * | sha256sum | cut -c1-20)"
+bundle_dir="$PKG/$bundle_hash"
+if [ ! -f "$bundle_dir/.complete" ]; then
+  rm -rf "$bundle_dir" "$bundle_dir.tmp"
+  cp -R "$BUNDLE" "$bundle_dir.tmp"
+  for file in "$bundle_dir.tmp"/*; do compress "$file"; done
+  touch "$bundle_dir.tmp/.complete"
+  mv "$bundle_dir.tmp" "$bundle_dir"
+fi
+new_manifest="css: $css_hash"$'\n'"bundle: $bundle_hash"$'\n'
 # This binary's previous bundle is no longer served by anyone.
-while IFS=': ' read -r ext hash; do
+while IFS=': ' read -r kind hash; do
   [ -n "$hash" ] || continue
-  grep -qx "$ext: $hash" <<<"$new_manifest" || rm -f "$PKG/$NAME.$hash.$ext"{,.gz,.br}
+  grep -qx "$kind: $hash" <<<"$new_manifest" && continue
+  case "$kind" in
+    bundle) rm -rf "${PKG:?}/$hash" ;;
+    *) rm -f "$PKG/$NAME.$hash.$kind"{,.gz,.br} ;;
+  esac
 done <<<"$old_manifest"
 printf '%s' "$new_manifest" >"$manifest"
 # Files of the plain-named layout builds before content hashing left behind.
 rm -f "$PKG/$NAME".{js,wasm,css,d.ts} "$PKG/${NAME}_bg.wasm.d.ts"
 cp -R "$ASSETS_DIR"/. "$SITE"/
-wasm_hash="$(sed -n 's/^wasm: //p' "$manifest")"
-log "built: $CARGO_TARGET_DIR/$profile_dir/$BIN_TARGET, site $SITE ($(du -k "$PKG/$NAME.$wasm_hash.wasm" | cut -f1) KB of WebAssembly, $(du -k "$PKG/$NAME.$wasm_hash.wasm.gz" | cut -f1) KB gzipped)"
+modules=("$bundle_dir"/*.wasm)
+log "built: $CARGO_TARGET_DIR/$profile_dir/$BIN_TARGET, site $SITE (WebAssembly: the main module $(du -k "$bundle_dir/$NAME.wasm" | cut -f1) KB, $(du -k "$bundle_dir/$NAME.wasm.gz" | cut -f1) KB gzipped; ${#modules[@]} modules in all, $(cat "$bundle_dir"/*.wasm.gz | wc -c | awk '{printf "%d", $1/1024}') KB gzipped)"

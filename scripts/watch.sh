@@ -26,7 +26,7 @@ if [ "$TAPELINE_LEPTOS_TOOLCHAIN" = debian ]; then
   # server: rustup's stable, without RUSTC_BOOTSTRAP, the compiler `cargo test` uses.
   RUSTUP_TOOLCHAIN=debian RUSTC_BOOTSTRAP=1 \
     LEPTOS_BIN_CARGO_COMMAND="env -u RUSTC_BOOTSTRAP -u RUSTUP_TOOLCHAIN cargo" \
-    exec cargo leptos watch --lib-cargo-args=-Zbuild-std=std,panic_abort "$@"
+    exec cargo leptos watch --split --lib-cargo-args=-Zbuild-std=std,panic_abort "$@"
 else
-  exec cargo leptos watch "$@"
+  exec cargo leptos watch --split "$@"
 fi

@@ -50,7 +50,7 @@ pub mod text;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,11 +62,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="description" content="Tapeline keeps your body measurements and sewing patterns, with API keys for your own scripts." />
                 <link rel="icon" href="/favicon.ico" />
-                // The stylesheet, the script and the WebAssembly by the content-hashed names the
-                // build wrote next to this binary (hash.txt): each binary serves its own bundle.
+                // The stylesheet and the WebAssembly bundle by the content-hashed names the build
+                // wrote next to this binary (hash.txt): each binary serves its own bundle.
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                // The WebAssembly bundle's own directory (server::site): its modules import one
+                // another by their plain names.
+                <HydrationScripts options=hydration_options(&options) />
                 <MetaTags />
             </head>
             <body>
@@ -74,6 +76,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// What the hydration scripts load: on the server, the bundle built for this binary.
+#[cfg(feature = "ssr")]
+fn hydration_options(options: &LeptosOptions) -> LeptosOptions {
+    server::site::bundle_options(options)
+}
+
+#[cfg(not(feature = "ssr"))]
+fn hydration_options(options: &LeptosOptions) -> LeptosOptions {
+    options.clone()
 }
 
 /// The application: document metadata and the router.
@@ -102,27 +115,27 @@ fn Layout() -> impl IntoView {
             // depends on the session, and streaming it in later would leave it empty for a
             // browser without JavaScript. The pages are small and the session is one query.
             <Routes fallback=pages::NotFound>
-                <Route path=path!("") view=pages::Home ssr=SsrMode::Async />
-                <Route path=path!("/signup") view=pages::Signup ssr=SsrMode::Async />
-                <Route path=path!("/login") view=pages::Login ssr=SsrMode::Async />
+                <Route path=path!("") view={Lazy::<pages::lazy::public::Home>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/signup") view={Lazy::<pages::lazy::sign_in::Signup>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/login") view={Lazy::<pages::lazy::sign_in::Login>::new()} ssr=SsrMode::Async />
                 // A visitor gets a real redirect to /login.
-                <Route path=path!("/account") view=pages::Account ssr=SsrMode::Async />
-                <Route path=path!("/account/keys") view=pages::ApiKeys ssr=SsrMode::Async />
+                <Route path=path!("/account") view={Lazy::<pages::lazy::account::Account>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/account/keys") view={Lazy::<pages::lazy::account::ApiKeys>::new()} ssr=SsrMode::Async />
                 // Visitors are redirected to /login. `/sets/new` before `/sets/:id`: the first
                 // match wins.
-                <Route path=path!("/sets") view=pages::SetsPage ssr=SsrMode::Async />
-                <Route path=path!("/sets/new") view=pages::NewSetPage ssr=SsrMode::Async />
-                <Route path=path!("/sets/:id") view=pages::EditSetPage ssr=SsrMode::Async />
-                <Route path=path!("/patterns") view=pages::Patterns ssr=SsrMode::Async />
-                <Route path=path!("/patterns/new") view=pages::PatternEditor ssr=SsrMode::Async />
-                <Route path=path!("/patterns/:id") view=pages::PatternEditor ssr=SsrMode::Async />
-                <Route path=path!("/curated") view=pages::Curated ssr=SsrMode::Async />
-                <Route path=path!("/errors") view=pages::ErrorCodes ssr=SsrMode::Async />
+                <Route path=path!("/sets") view={Lazy::<pages::lazy::sets::SetsPage>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/sets/new") view={Lazy::<pages::lazy::sets::NewSetPage>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/sets/:id") view={Lazy::<pages::lazy::sets::EditSetPage>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/patterns") view={Lazy::<pages::lazy::patterns::Patterns>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/patterns/new") view={Lazy::<pages::lazy::patterns::PatternEditor>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/patterns/:id") view={Lazy::<pages::lazy::patterns::PatternEditor>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/curated") view={Lazy::<pages::lazy::curated::Curated>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/errors") view={Lazy::<pages::lazy::public::ErrorCodes>::new()} ssr=SsrMode::Async />
                 // The operator's console: "not found" for anyone below staff (level 6).
-                <Route path=path!("/admin") view=pages::AdminOverview ssr=SsrMode::Async />
-                <Route path=path!("/admin/users") view=pages::AdminUsers ssr=SsrMode::Async />
-                <Route path=path!("/admin/users/:id") view=pages::AdminUserPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/keys/:id") view=pages::AdminKeyPage ssr=SsrMode::Async />
+                <Route path=path!("/admin") view={Lazy::<pages::lazy::console::AdminOverview>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/users") view={Lazy::<pages::lazy::console::AdminUsers>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/users/:id") view={Lazy::<pages::lazy::console::AdminUserPage>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/admin/keys/:id") view={Lazy::<pages::lazy::console::AdminKeyPage>::new()} ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="site-footer">

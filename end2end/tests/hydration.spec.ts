@@ -1,6 +1,6 @@
 import { type Request } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { waitForHydration } from './helpers';
+import { mainNav, waitForHydration } from './helpers';
 
 test.describe('hydration', () => {
   test('sign-up form checks fields in the browser once hydrated, with a clean console', async ({ page, consoleErrors }) => {
@@ -62,7 +62,8 @@ test.describe('hydration', () => {
 
 test.describe('transfer', () => {
   test('the page hydrates under its Content-Security-Policy, and the WebAssembly arrives compressed and cacheable', async ({ page }) => {
-    const wasm = page.waitForResponse((res) => /\/pkg\/tapeline\.[0-9a-f]{20}\.wasm$/.test(new URL(res.url()).pathname));
+    // The bundle's files live in a directory named by a hash of them all (scripts/build.sh).
+    const wasm = page.waitForResponse((res) => /^\/pkg\/[0-9a-f]{20}\/tapeline\.wasm$/.test(new URL(res.url()).pathname));
     const document = await page.goto('/login');
     const csp = (await document!.allHeaders())['content-security-policy'];
     expect(csp).toMatch(/script-src 'nonce-[^']+' 'strict-dynamic' 'wasm-unsafe-eval'/);
@@ -79,5 +80,41 @@ test.describe('transfer', () => {
     const size = Number(plain.headers()['content-length']);
     expect(size).toBeGreaterThan(0);
     expect(sizes.responseBodySize, `${sizes.responseBodySize} bytes transferred for a file of ${size}`).toBeLessThan(size / 2);
+  });
+
+  test("a page loads only its own area's WebAssembly, preloaded, and another area's when navigated to", async ({ page, consoleErrors }) => {
+    const modules: string[] = [];
+    const cacheControl = new Map<string, string>();
+    page.on('response', async (res) => {
+      const path = new URL(res.url()).pathname;
+      if (/^\/pkg\/[0-9a-f]{20}\/[^/]+\.wasm$/.test(path)) {
+        modules.push(path.split('/').pop()!);
+        cacheControl.set(path, (await res.allHeaders())['cache-control'] ?? '');
+      }
+    });
+    await page.goto('/login');
+    // The server names the page's modules in preload links, so the browser fetches them
+    // beside the main module rather than after it.
+    const preloaded = await page.locator('link[rel="preload"][type="application/wasm"]').evaluateAll((links) =>
+      links.map((l) => new URL((l as HTMLLinkElement).href).pathname.split('/').pop()!),
+    );
+    expect(preloaded).toContain('tapeline.wasm');
+    expect(preloaded.some((m) => m.startsWith('split_sign_in_')), `preloaded: ${preloaded}`).toBe(true);
+    expect(preloaded.some((m) => m.startsWith('split_console_')), 'the console is not preloaded for the log-in page').toBe(false);
+    await waitForHydration(page);
+    expect(modules).toContain('tapeline.wasm');
+    expect(modules.some((m) => m.startsWith('split_sign_in_')), `fetched: ${modules}`).toBe(true);
+    for (const area of ['split_console_', 'split_sets_', 'split_patterns_', 'split_curated_']) {
+      expect(modules.some((m) => m.startsWith(area)), `the log-in page fetched ${area}: ${modules}`).toBe(false);
+    }
+    for (const [path, value] of cacheControl) expect(value, path).toBe('public, max-age=31536000, immutable');
+
+    // Another area, reached in the browser: its module is fetched then, and the page works.
+    await mainNav(page).getByRole('link', { name: 'Reference sets' }).click();
+    await expect(page).toHaveURL(/\/curated$/);
+    await expect(page.getByRole('heading', { name: 'Reference measurement sets' })).toBeVisible();
+    await expect.poll(() => modules.some((m) => m.startsWith('split_curated_'))).toBe(true);
+    await expect(page.getByTestId('curated-gallery')).toBeVisible();
+    expect(consoleErrors).toEqual([]);
   });
 });

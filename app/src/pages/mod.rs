@@ -9,6 +9,7 @@ pub mod components;
 mod curated;
 mod home;
 mod keys;
+pub mod lazy;
 mod patterns;
 pub mod session;
 mod sets;

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod request_id;
 pub mod password;
 pub mod shared;
+pub mod site;
 pub mod throttle;
 
 pub use config::{Config, KeySettings};

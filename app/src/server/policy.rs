@@ -136,15 +136,21 @@ pub async fn answer_policy(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// `/pkg/tapeline.0123abcd….wasm`: a file of the site's package directory whose name has a
-/// content hash between the output name and the extension (see `scripts/build.sh`).
+/// A file of the site's package directory named by its content (see `scripts/build.sh`):
+/// `/pkg/tapeline.0123abcd….css`, a content hash between the output name and the extension;
+/// or `/pkg/0123abcd…/<file>`, a file of the WebAssembly bundle, whose directory is named by
+/// a hash of all its files (`server::site`).
 pub fn is_hashed_asset(path: &str) -> bool {
+    let is_hash = |hash: &str| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
     let Some(file) = path.strip_prefix("/pkg/") else { return false };
+    if let Some((dir, file)) = file.split_once('/') {
+        return is_hash(dir) && !file.is_empty() && !file.contains('/');
+    }
     let mut parts = file.split('.');
     let (Some(_name), Some(hash), Some(_ext), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    is_hash(hash)
 }
 
 #[cfg(test)]
@@ -155,7 +161,20 @@ mod tests {
     fn hashed_assets_are_told_apart() {
         assert!(is_hashed_asset("/pkg/tapeline.0123456789abcdef.wasm"));
         assert!(is_hashed_asset("/pkg/tapeline.0123456789abcdef0123.css"));
-        for path in ["/pkg/tapeline.wasm", "/pkg/tapeline.js", "/pkg/tapeline.short.js", "/favicon.ico", "/pkg/a.0123456789abcdef.js.map", "/x/tapeline.0123456789abcdef.js"] {
+        assert!(is_hashed_asset("/pkg/0123456789abcdef0123/tapeline.wasm"));
+        assert!(is_hashed_asset("/pkg/0123456789abcdef0123/__wasm_split.______________________.js"));
+        for path in [
+            "/pkg/tapeline.wasm",
+            "/pkg/tapeline.js",
+            "/pkg/tapeline.short.js",
+            "/favicon.ico",
+            "/pkg/a.0123456789abcdef.js.map",
+            "/x/tapeline.0123456789abcdef.js",
+            "/pkg/short/tapeline.wasm",
+            "/pkg/0123456789abcdef0123/",
+            "/pkg/0123456789abcdef0123/a/b.wasm",
+            "/x/0123456789abcdef0123/tapeline.wasm",
+        ] {
             assert!(!is_hashed_asset(path), "{path}");
         }
     }

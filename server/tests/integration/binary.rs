@@ -729,48 +729,59 @@ fn trusted_proxies_give_each_forwarded_client_its_own_allowance_and_their_reques
 }
 
 /// Two builds of Tapeline share one site directory (a debug build after a release one, say):
-/// each binary serves the bundle built with it — the content-hashed names in the hash.txt
-/// that scripts/build.sh wrote beside it —, whatever the other one wrote since; those files
-/// are cached for a year, and sent precompressed to clients that accept it.
+/// each binary serves the bundle built with it — the names in the hash.txt that
+/// scripts/build.sh wrote beside it: the stylesheet's content-hashed name, and the directory
+/// of the WebAssembly bundle, named by a hash of its files —, whatever the other one wrote
+/// since; those files are cached for a year, and sent precompressed to clients that accept it.
 #[test]
 fn each_binary_serves_the_bundle_built_with_it() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
-    let builds = [("release", "0123456789abcdef0123"), ("debug", "fedcba9876543210fedc")];
+    let builds = [
+        ("release", "0123456789abcdef0123", "00112233445566778899"),
+        ("debug", "fedcba9876543210fedc", "99887766554433221100"),
+    ];
     let mut servers = Vec::new();
-    for (profile, hash) in builds {
+    // The files of one build, as the site paths its page names.
+    let files = |css: &str, bundle: &str| {
+        [format!("/pkg/tapeline.{css}.css"), format!("/pkg/{bundle}/tapeline.js"), format!("/pkg/{bundle}/tapeline.wasm")]
+    };
+    for (profile, css, bundle) in builds {
         let bin_dir = dir.path().join(profile);
         std::fs::create_dir_all(&bin_dir).unwrap();
         let bin = bin_dir.join("tapeline");
         std::fs::copy(env!("CARGO_BIN_EXE_tapeline"), &bin).unwrap();
-        std::fs::write(bin_dir.join("hash.txt"), format!("js: {hash}\nwasm: {hash}\ncss: {hash}\n")).unwrap();
-        for ext in ["js", "wasm", "css"] {
-            let file = site.join("pkg").join(format!("tapeline.{hash}.{ext}"));
-            std::fs::write(&file, format!("the {profile} {ext}")).unwrap();
-            std::fs::write(file.with_extension(format!("{ext}.gz")), format!("gzip of the {profile} {ext}")).unwrap();
+        std::fs::write(bin_dir.join("hash.txt"), format!("css: {css}\nbundle: {bundle}\n")).unwrap();
+        std::fs::create_dir_all(site.join("pkg").join(bundle)).unwrap();
+        for path in files(css, bundle) {
+            let file = site.join(path.trim_start_matches('/'));
+            std::fs::write(&file, format!("the {profile} {path}")).unwrap();
+            std::fs::write(format!("{}.gz", file.display()), format!("gzip of the {profile} {path}")).unwrap();
         }
         let mut cmd = Command::new(&bin);
         cmd.env("TAPELINE_DATA_DIR", dir.path().join(format!("data-{profile}"))).env("TAPELINE_LOG", "warn");
         let server = Server::start_command(cmd, None, &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())]);
-        servers.push((profile, hash, server));
+        servers.push((profile, css, bundle, server));
     }
-    for (i, (profile, hash, server)) in servers.iter().enumerate() {
+    for (i, (profile, css, bundle, server)) in servers.iter().enumerate() {
         let (status, _, page) = server.try_request("GET", "/login", &[], "").unwrap();
         assert_eq!(status, 200);
-        let other = builds[1 - i].1;
-        assert!(!page.contains(other), "the {profile} binary's page names the other build's bundle");
-        for ext in ["js", "wasm", "css"] {
-            let path = format!("/pkg/tapeline.{hash}.{ext}");
+        let (_, other_css, other_bundle) = builds[1 - i];
+        assert!(
+            !page.contains(other_css) && !page.contains(other_bundle),
+            "the {profile} binary's page names the other build's files"
+        );
+        for path in files(css, bundle) {
             assert!(page.contains(&path), "the {profile} page loads {path}");
             let (status, headers, body) = server.try_request("GET", &path, &[], "").unwrap();
-            assert_eq!((status, body.as_str()), (200, format!("the {profile} {ext}").as_str()), "{path}");
+            assert_eq!((status, body.as_str()), (200, format!("the {profile} {path}").as_str()), "{path}");
             assert_eq!(header(&headers, "cache-control"), Some("public, max-age=31536000, immutable"), "{path}");
             let (status, headers, _) = server.try_request("HEAD", &path, &[], "").unwrap();
             assert_eq!((status, header(&headers, "cache-control")), (200, Some("public, max-age=31536000, immutable")), "HEAD {path}");
             let (status, headers, body) = server.try_request("GET", &path, &[("Accept-Encoding", "gzip")], "").unwrap();
             assert_eq!((status, header(&headers, "content-encoding")), (200, Some("gzip")), "{path}");
-            assert_eq!(body, format!("gzip of the {profile} {ext}"), "{path}: the precompressed file, as it is");
+            assert_eq!(body, format!("gzip of the {profile} {path}"), "{path}: the precompressed file, as it is");
         }
     }
 }
