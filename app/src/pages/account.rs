@@ -2,14 +2,14 @@
 //! one's data; and deleting the account.
 
 use super::components::{format_date, problem_of, FormError};
-use super::session::use_session;
+use super::session::{use_session, LogInFirst};
 use super::components::parse_time;
 use crate::accounts::{account_activity, AccountView, ChangePassword, DeleteAccount, UpdateProfile, ACTIVITY_PAGE, PASSWORD_MIN};
 use crate::audit::{AuditEvent, AuditPage};
 use crate::error::Problem;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -54,7 +54,7 @@ pub fn Account() -> impl IntoView {
                             <Activity page=activity />
                             <DeleteAccountForm />
                         }.into_any() },
-                        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                        Ok(None) => view! { <LogInFirst page="/account" /> }.into_any(),
                         Err(problem) => view! { <div class="form-error" role="alert">{problem.detail}</div> }.into_any(),
                     }
                 })}

@@ -29,3 +29,17 @@ pub fn provide_session() {
 pub fn use_session() -> Session {
     expect_context()
 }
+
+/// Sends a visitor on a page that needs an account to the log-in page — while that page is
+/// still the one in the address bar (`page`, its path).
+///
+/// Such a page waits for the session, which is fetched again on every navigation. When the
+/// navigation leads to a page of another area whose code is still loading (`pages::lazy`),
+/// the old page stays in place meanwhile and sees the session end — after deleting the
+/// account or logging out, say, both of which navigate elsewhere — and a redirect it rendered
+/// then would overtake the navigation under way.
+#[component]
+pub fn LogInFirst(page: &'static str) -> impl IntoView {
+    let here = use_location().pathname.get_untracked();
+    (here == page).then(|| view! { <leptos_router::components::Redirect path="/login" /> })
+}

@@ -10,7 +10,7 @@ mod editor;
 mod form;
 
 use super::components::{format_day, SearchBox};
-use super::session::use_session;
+use super::session::{use_session, LogInFirst};
 use crate::error::{ErrorCode, Problem};
 use crate::sets::{get_set, list_sets, SetPage};
 use editor::SetEditor;
@@ -111,7 +111,7 @@ pub fn NewSetPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match session.account.await {
                     Ok(Some(_)) => view! { <SetEditor set=None /> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Ok(None) => view! { <LogInFirst page="/sets/new" /> }.into_any(),
                     Err(p) => view! { <div class="form-error" role="alert">{p.detail}</div> }.into_any(),
                 }
             })}
