@@ -131,10 +131,16 @@ if [ "$(cat "$STAGE/.made-from" 2>/dev/null)" != "$made_from" ] || [ ! -f "$BUND
   if $release; then
     # The flags cargo-leptos uses, on every module, one per core; wasm-opt is binaryen's,
     # from npm (never Debian's: setup.sh).
+    # The split modules keep the linker's label names (name subsection 3), which this
+    # wasm-opt does not know and warns about once per module before dropping them.
     { echo "$BUNDLE/$NAME.wasm"; cat "$STAGE/split-modules"; } | xargs -P "$(nproc)" -I{} \
-      wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int {} -o {}
+      wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int {} -o {} \
+      2> >(grep -v "^warning: unknown name subsection" >&2)
+    # wasm-bindgen lists the loader once per function imported from it, under the same key
+    # and always the same module: a duplicate key esbuild would warn about, harmlessly.
     for js in "$BUNDLE"/*.js; do
-      esbuild "$js" --minify --format=esm --log-level=warning --allow-overwrite --outfile="$js"
+      esbuild "$js" --minify --format=esm --log-level=warning --log-override:duplicate-object-key=silent \
+        --allow-overwrite --outfile="$js"
     done
   fi
   echo "$made_from" >"$STAGE/.made-from"
