@@ -181,11 +181,11 @@ if [ ! -f "$css" ] || [ ! -f "$css.gz" ]; then
 fi
 bundle_hash="$(cd "$BUNDLE" && sha256sum -- * | sha256sum | cut -c1-20)"
 bundle_dir="$PKG/$bundle_hash"
-if [ ! -f "$bundle_dir/.complete" ]; then
-  rm -rf "$bundle_dir" "$bundle_dir.tmp"
+# Assembled beside it and renamed into place, so the directory is complete once it exists.
+if [ ! -d "$bundle_dir" ]; then
+  rm -rf "$bundle_dir.tmp"
   cp -R "$BUNDLE" "$bundle_dir.tmp"
   for file in "$bundle_dir.tmp"/*; do compress "$file"; done
-  touch "$bundle_dir.tmp/.complete"
   mv "$bundle_dir.tmp" "$bundle_dir"
 fi
 new_manifest="css: $css_hash"$'\n'"bundle: $bundle_hash"$'\n'
