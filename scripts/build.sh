@@ -5,15 +5,17 @@
 #   bash scripts/build.sh             # debug: what scripts/test.sh tests
 #   bash scripts/build.sh --release   # release: what scripts/run.sh runs
 #
-# This is what `cargo leptos build` does, done with cargo, wasm-bindgen and wasm-opt directly,
-# so that a first run need not compile cargo-leptos (minutes on 2 cores, most of it a
-# JavaScript minifier). The settings come from one place, `[[workspace.metadata.leptos]]` in
+# This is what `cargo leptos build --split` does, done with cargo, the crates it splits and
+# binds the WebAssembly with (in a small tool of Tapeline's own, scripts/wasm-bundle) and
+# wasm-opt directly, so that a first run need not compile cargo-leptos (minutes on 2 cores,
+# most of it a JavaScript minifier) nor wasm-bindgen's command line (its test runner's HTTP
+# and TLS stack). The settings come from one place, `[[workspace.metadata.leptos]]` in
 # Cargo.toml, which cargo-leptos also reads: `bash scripts/watch.sh` (live reload while
 # developing) builds the same site from the same settings.
 #
 # The front end and the server are compiled at the same time, into separate target
 # directories (as cargo-leptos does), so each fills the core the other leaves idle; on a first
-# run, wasm-bindgen's command line is compiled beside them.
+# run, the bundling tool is compiled beside them.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -61,22 +63,20 @@ front() {
       --target-dir "$FRONT_TARGET" "${front_profile[@]}"
   fi
 }
-# wasm-bindgen's command line must be exactly the version of the crate, pinned with `=` in
-# Cargo.toml. On a first run it is installed here, beside the two compiles, not before them.
+# The bundling tool (scripts/wasm-bundle): cuts the module at the pages' split points and
+# writes wasm-bindgen's JavaScript glue, with the crates cargo-leptos and wasm-bindgen's command
+# line use. Its glue must be for exactly the `wasm-bindgen` version the front end is compiled
+# with (pinned with `=` in Cargo.toml): installed on a first run, beside the compiles, and again
+# whenever its version or that one changes.
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)"
-install_wasm_bindgen() {
-  # `--locked` fails to resolve on these machines (a locked version is missing from the
-  # registry); the unlocked build is fine. Debian's compiler where the front end uses it.
-  RUSTUP_TOOLCHAIN="$TAPELINE_LEPTOS_TOOLCHAIN" cargo install wasm-bindgen-cli \
-    --version "$WASM_BINDGEN_VERSION" --root "$HOME/.cargo"
-}
-# The splitter (scripts/wasm-split): Tapeline's own small tool over the crate cargo-leptos
-# splits with; installed on a first run, beside the compiles, at the version its Cargo.toml
-# states.
-WASM_SPLIT_VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' scripts/wasm-split/Cargo.toml | head -1)"
-install_wasm_split() {
-  cargo install --locked --path scripts/wasm-split --root "$HOME/.cargo" \
-    --target-dir "$CARGO_TARGET_DIR/wasm-split"
+WASM_BUNDLE_VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' scripts/wasm-bundle/Cargo.toml | head -1)"
+install_wasm_bundle() {
+  if ! grep -q "^wasm-bindgen-cli-support = \"=$WASM_BINDGEN_VERSION\"" scripts/wasm-bundle/Cargo.toml; then
+    echo "error: scripts/wasm-bundle/Cargo.toml must pin wasm-bindgen-cli-support (and wasm-bindgen-shared) to =$WASM_BINDGEN_VERSION, the workspace's wasm-bindgen" >&2
+    return 1
+  fi
+  cargo install --locked --force --path scripts/wasm-bundle --root "$HOME/.cargo" \
+    --target-dir "$CARGO_TARGET_DIR/wasm-bundle"
 }
 # The server: rustup's stable compiler, the same one `cargo test` uses, so the two share one
 # set of compiled dependencies in the target directory.
@@ -86,13 +86,9 @@ server() {
 }
 
 jobs_=(front server)
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
-  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (first run only)"
-  jobs_+=(install_wasm_bindgen)
-fi
-if ! tapeline-wasm-split --version 2>/dev/null | grep -q " $WASM_SPLIT_VERSION\$"; then
-  log "installing the WebAssembly splitter (scripts/wasm-split; first run only)"
-  jobs_+=(install_wasm_split)
+if [ "$(tapeline-wasm-bundle --version 2>/dev/null)" != "tapeline-wasm-bundle $WASM_BUNDLE_VERSION wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  log "installing the WebAssembly bundling tool (scripts/wasm-bundle; first run only)"
+  jobs_+=(install_wasm_bundle)
 fi
 log "compiling the front end (WebAssembly) and the server ($($release && echo release || echo debug)), side by side"
 pids=()
@@ -107,37 +103,34 @@ fi
 # --- The site -----------------------------------------------------------------------------------
 log "assembling the site in $SITE"
 profile_dir="$($release && echo release || echo debug)"
-# The splitter, wasm-bindgen, wasm-opt and esbuild write to a staging directory of this
+# The bundling tool, wasm-opt and esbuild write to a staging directory of this
 # profile's own; the site gets content-hashed copies (below).
 STAGE="$CARGO_TARGET_DIR/$profile_dir/site-stage"
 BUNDLE="$STAGE/bundle"
 mkdir -p "$PKG" "$STAGE"
 wasm="$FRONT_TARGET/wasm32-unknown-unknown/$front_dir/${LIB_PACKAGE//-/_}.wasm"
-# What the staged bundle was made from; when that has not changed, the splitter, wasm-bindgen
-# and wasm-opt (a minute on a release bundle) are not run again.
-made_from="$profile_dir $(stat -c %Y.%s "$wasm") $WASM_BINDGEN_VERSION $WASM_SPLIT_VERSION"
+# What the staged bundle was made from; when that has not changed, the bundling tool and
+# wasm-opt (a minute on a release bundle) are not run again.
+made_from="$profile_dir $(stat -c %Y.%s "$wasm") $WASM_BINDGEN_VERSION $WASM_BUNDLE_VERSION"
 if [ "$(cat "$STAGE/.made-from" 2>/dev/null)" != "$made_from" ] || [ ! -f "$BUNDLE/$NAME.wasm" ]; then
   rm -rf "$STAGE/.made-from" "$BUNDLE"
-  # 1. Cut the module at the pages' split points (app::pages::lazy): the main module, one
-  #    module per area of pages and per set of areas sharing code, their loader and the
-  #    manifest the server preloads a page's modules from (scripts/wasm-split).
-  tapeline-wasm-split "$wasm" "$BUNDLE" "$NAME" >"$STAGE/split-modules"
-  # 2. The main module's JavaScript glue; it keeps the linker's exports the split modules
-  #    import (the memory, the function table, the shared functions).
-  wasm-bindgen --target web --keep-lld-exports --no-demangle --out-name "$NAME" \
-    --out-dir "$BUNDLE" "$BUNDLE/${NAME}_split.wasm"
-  mv -f "$BUNDLE/${NAME}_bg.wasm" "$BUNDLE/$NAME.wasm"
-  rm -f "$BUNDLE/${NAME}_split.wasm" "$BUNDLE"/*.d.ts
+  # 1. Cut the module at the pages' split points (app::pages::lazy) and give the main module
+  #    its JavaScript glue: the main module ($NAME.wasm, $NAME.js), one module per area of
+  #    pages and per set of areas sharing code, their loader and the manifest the server
+  #    preloads a page's modules from (scripts/wasm-bundle/src/main.rs). It prints the split
+  #    modules.
+  tapeline-wasm-bundle "$wasm" "$BUNDLE" "$NAME" >"$STAGE/split-modules"
   if $release; then
-    # The flags cargo-leptos uses, on every module, one per core; wasm-opt is binaryen's,
+    # 2. The flags cargo-leptos uses, on every module, one per core; wasm-opt is binaryen's,
     # from npm (never Debian's: setup.sh).
     # The split modules keep the linker's label names (name subsection 3), which this
     # wasm-opt does not know and warns about once per module before dropping them.
     { echo "$BUNDLE/$NAME.wasm"; cat "$STAGE/split-modules"; } | xargs -P "$(nproc)" -I{} \
       wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int {} -o {} \
       2> >(grep -v "^warning: unknown name subsection" >&2)
-    # wasm-bindgen lists the loader once per function imported from it, under the same key
-    # and always the same module: a duplicate key esbuild would warn about, harmlessly.
+    # 3. Minified JavaScript. wasm-bindgen lists the loader once per function imported from
+    #    it, under the same key and always the same module: a duplicate key esbuild would
+    #    warn about, harmlessly.
     for js in "$BUNDLE"/*.js; do
       esbuild "$js" --minify --format=esm --log-level=warning --log-override:duplicate-object-key=silent \
         --allow-overwrite --outfile="$js"

@@ -11,7 +11,8 @@ CARGO_LEPTOS_VERSION="0.3.11"
 
 # Built in the dev profile without debug info: ~5 min on 2 cores instead of ~26 min for the
 # release profile; it mostly drives cargo. `no_downloads`: it never fetches tools itself; it
-# uses wasm-bindgen and wasm-opt from PATH (scripts/build.sh installs wasm-bindgen).
+# uses wasm-bindgen and wasm-opt from PATH, installed here on first use too (scripts/build.sh
+# needs neither wasm-bindgen's command line nor cargo-leptos).
 if ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   log "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (debug profile, takes several minutes)"
   # Its lock file needs rustc >= 1.96, which Debian's rustc-web provides.
@@ -19,7 +20,15 @@ if ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads \
     --debug --locked --root "$HOME/.cargo"
 fi
-command -v wasm-bindgen >/dev/null || { log "first: bash scripts/build.sh (installs wasm-bindgen)"; exit 1; }
+# Exactly the version of the `wasm-bindgen` crate, pinned with `=` in Cargo.toml.
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (takes several minutes)"
+  # `--locked` fails to resolve on these machines (a locked version is missing from the
+  # registry); the unlocked build is fine.
+  RUSTUP_TOOLCHAIN="$TAPELINE_LEPTOS_TOOLCHAIN" cargo install wasm-bindgen-cli \
+    --version "$WASM_BINDGEN_VERSION" --root "$HOME/.cargo"
+fi
 
 if [ "$TAPELINE_LEPTOS_TOOLCHAIN" = debian ]; then
   # The front end: Debian's compiler, std built from rust-web-src (docs/toolchain.md). The
