@@ -8,14 +8,11 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Asynchronously: the page's route is a lazily loaded module (app::pages::lazy), which
     // hydration waits for — the server named it in a preload link, so it is usually here.
-    wasm_bindgen_futures::spawn_local(async {
-        leptos::mount::hydrate_from_async(leptos::prelude::document().body().expect("the page has a body"), app::App)
-            .await
-            .forget();
+    let body = leptos::prelude::document().body().expect("the page has a body");
+    wasm_bindgen_futures::spawn_local(async move {
+        leptos::mount::hydrate_from_async(body.clone(), app::App).await.forget();
         // Reached only when hydration succeeded (a hydration error panics first): lets the
         // end-to-end tests, and curious people, tell a live page from server-rendered HTML.
-        if let Some(body) = leptos::prelude::document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
+        let _ = body.set_attribute("data-hydrated", "true");
     });
 }

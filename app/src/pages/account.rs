@@ -15,6 +15,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn Account() -> impl IntoView {
     let session = use_session();
+    let log_in_first = LogInFirst::here();
     // Created here, with the page, rather than inside the suspense that waits for the
     // session: a resource's identity is the order of creation, which must be the same on the
     // server (where suspenses resolve in whatever order their data arrives) as in the browser
@@ -54,7 +55,7 @@ pub fn Account() -> impl IntoView {
                             <Activity page=activity />
                             <DeleteAccountForm />
                         }.into_any() },
-                        Ok(None) => view! { <LogInFirst page="/account" /> }.into_any(),
+                        Ok(None) => log_in_first.redirect().into_any(),
                         Err(problem) => view! { <div class="form-error" role="alert">{problem.detail}</div> }.into_any(),
                     }
                 })}

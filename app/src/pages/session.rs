@@ -31,15 +31,32 @@ pub fn use_session() -> Session {
 }
 
 /// Sends a visitor on a page that needs an account to the log-in page — while that page is
-/// still the one in the address bar (`page`, its path).
+/// still the one in the address bar.
 ///
 /// Such a page waits for the session, which is fetched again on every navigation. When the
 /// navigation leads to a page of another area whose code is still loading (`pages::lazy`),
 /// the old page stays in place meanwhile and sees the session end — after deleting the
 /// account or logging out, say, both of which navigate elsewhere — and a redirect it rendered
 /// then would overtake the navigation under way.
-#[component]
-pub fn LogInFirst(page: &'static str) -> impl IntoView {
-    let here = use_location().pathname.get_untracked();
-    (here == page).then(|| view! { <leptos_router::components::Redirect path="/login" /> })
+///
+/// Made where the page is made ([`LogInFirst::here`]), which is when the address is the
+/// page's own, so no page spells its path a second time beside the route table.
+#[derive(Clone, Copy)]
+pub struct LogInFirst {
+    page: StoredValue<String>,
+}
+
+impl LogInFirst {
+    /// Called in the page's component body: remembers the page's address.
+    pub fn here() -> Self {
+        Self { page: StoredValue::new(use_location().pathname.get_untracked()) }
+    }
+
+    /// The redirect to `/login`, or nothing once the address has moved on.
+    pub fn redirect(self) -> impl IntoView {
+        let here = use_location().pathname.get_untracked();
+        self.page
+            .with_value(|page| *page == here)
+            .then(|| view! { <leptos_router::components::Redirect path="/login" /> })
+    }
 }

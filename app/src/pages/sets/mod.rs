@@ -105,13 +105,14 @@ fn SetTable(page: SetPage, q: String) -> impl IntoView {
 #[component]
 pub fn NewSetPage() -> impl IntoView {
     let session = use_session();
+    let log_in_first = LogInFirst::here();
     view! {
         <Title text="New measurement set" />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match session.account.await {
                     Ok(Some(_)) => view! { <SetEditor set=None /> }.into_any(),
-                    Ok(None) => view! { <LogInFirst page="/sets/new" /> }.into_any(),
+                    Ok(None) => log_in_first.redirect().into_any(),
                     Err(p) => view! { <div class="form-error" role="alert">{p.detail}</div> }.into_any(),
                 }
             })}
