@@ -11,7 +11,7 @@ pub mod metrics;
 
 use anyhow::Context as _;
 use app::server::extract::BODY_LIMIT;
-use app::server::http::{api_not_found, healthz, refuse_cross_site, refuse_large_bodies, resolve_client, server_fn_problem_status};
+use app::server::http::{answer, api_not_found, healthz, resolve_client};
 use app::server::{db::redact_url, Config, Db};
 use app::state::AppState;
 use app::{shell, App};
@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use app::server::{policy, request_id};
-use http::{header, HeaderName, HeaderValue};
+use http::{header, HeaderValue};
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -119,7 +119,6 @@ pub fn router(state: AppState) -> Router {
     let docs = Router::new()
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy::DOCS_POLICY)));
-    let https = config.public_url_is_https();
     Router::new()
         .merge(api)
         .merge(docs)
@@ -134,7 +133,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
-        // Pages: rendered with the nonce the policy layer (answer_policy) made for them.
+        // Pages: rendered with the nonce the innermost middleware (answer) made for them.
         .leptos_routes_with_context(&state, routes, policy::provide_page_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -172,28 +171,17 @@ pub fn router(state: AppState) -> Router {
                 // The request's id, known to the error type (a 500's body carries it) and to
                 // every log line of the request (the span above).
                 .layer(axum::middleware::from_fn(request_id::scope))
-                .option_layer(
-                    https.then(|| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(policy::HSTS))),
-                )
-                .layer(SetResponseHeaderLayer::overriding(
-                    HeaderName::from_static("permissions-policy"),
-                    HeaderValue::from_static(policy::PERMISSIONS_POLICY),
-                ))
-                .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static(policy::REFERRER_POLICY)))
-                .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-                .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
                 // br or gzip, as the client accepts, where it pays and no secret is
-                // (Compressible: it reads the mark answer_policy, inside it, puts on answers to
+                // (Compressible: it reads the mark `answer`, inside it, puts on answers to
                 // requests with credentials); the static files come precompressed
                 // (scripts/build.sh), left as they are.
                 .layer(CompressionLayer::new().br(true).gzip(true).compress_when(Compressible))
-                // What every answer, refusals included, says about its use (server::policy):
-                // the Content-Security-Policy (a page's names the nonce made for its request;
-                // /docs has its own; the rest gets the default) and caching, per answer.
-                .layer(axum::middleware::from_fn(policy::answer_policy))
-                .layer(axum::middleware::from_fn(refuse_large_bodies))
-                .layer(axum::middleware::from_fn_with_state(config, refuse_cross_site))
-                .layer(axum::middleware::from_fn(server_fn_problem_status)),
+                // What every answer, refusals included, says about its use (server::policy:
+                // the security headers, the Content-Security-Policy — a page's names the nonce
+                // made for its request, /docs has its own, the rest gets the default — and
+                // caching), around the refusals of large bodies and cross-site requests, around
+                // server functions' statuses: one layer (app::server::http::answer).
+                .layer(axum::middleware::from_fn_with_state(config, answer)),
         )
         .with_state(state)
 }

@@ -1,13 +1,12 @@
 //! What every answer says about how it may be used: the Content-Security-Policy of pages, of
 //! Swagger UI and of everything else, the other security headers, and caching.
 //!
-//! The headers that never vary are set by tower-http's header layers where the router is
-//! built; this module holds their values and the one middleware whose answer depends on the
-//! request ([`answer_policy`]): the Content-Security-Policy (a page's carries the nonce of its
-//! scripts) and caching.
+//! All of them are set by [`AnswerPolicy`], in two halves around the handler (the innermost
+//! middleware, `answer` in the server crate, calls them): the headers that never vary, and
+//! those that depend on the request and its answer — the Content-Security-Policy (a page's
+//! carries the nonce of its scripts) and caching.
 
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::Response;
 use http::request::Parts;
 use http::{header, HeaderMap, HeaderValue, Method};
@@ -27,12 +26,12 @@ pub fn page_policy(nonce: &str) -> String {
     )
 }
 
-/// The nonce of one request that may be answered with a page, made by [`answer_policy`]
+/// The nonce of one request that may be answered with a page, made by [`AnswerPolicy::begin`]
 /// before anything renders.
 #[derive(Clone, Debug)]
 pub struct PageNonce(Nonce);
 
-/// Gives the page renderer the nonce [`answer_policy`] made for this request, for
+/// Gives the page renderer the nonce [`AnswerPolicy::begin`] made for this request, for
 /// Leptos to put on its scripts (`use_nonce`). Called in the renderer's context, after the
 /// integration's own `provide_nonce`, which it replaces.
 pub fn provide_page_nonce() {
@@ -79,16 +78,21 @@ pub struct Private;
 /// Smaller answers are sent as they are: compressing them saves nothing worth the work.
 pub const COMPRESS_FROM: u16 = 1024;
 
-/// What each answer says about its use, decided per request (the headers that never vary
-/// are set by the router's header layers):
+/// What each answer says about its use, decided per request: [`AnswerPolicy::begin`] reads
+/// the request before it is handled, [`AnswerPolicy::finish`] writes the answer's headers.
+///
+/// **The headers that never vary**, on every answer, replacing any a handler set:
+/// `Permissions-Policy` ([`PERMISSIONS_POLICY`]), `Referrer-Policy` ([`REFERRER_POLICY`]),
+/// `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff`, and `Strict-Transport-Security`
+/// ([`HSTS`]) when the instance is reached over https.
 ///
 /// **Content-Security-Policy**, unless a route set its own (Swagger UI's [`DOCS_POLICY`]): a
-/// page gets [`page_policy`] with the nonce this middleware made for the request and handed
-/// to the page renderer ([`provide_page_nonce`]); anything else gets [`DEFAULT_POLICY`]. The
-/// nonce is made here, not by the renderer, so that the header never depends on what happened
-/// during rendering: the same code makes the nonce and names it. (Set from inside the page
-/// renderer, the header went missing now and then in the browser tests — in about one run in
-/// fifteen of the console's accessibility test — and the page then ran no script at all.)
+/// page gets [`page_policy`] with the nonce made for the request and handed to the page
+/// renderer ([`provide_page_nonce`]); anything else gets [`DEFAULT_POLICY`]. The nonce is made
+/// here, not by the renderer, so that the header never depends on what happened during
+/// rendering: the same code makes the nonce and names it. (Set from inside the page renderer,
+/// the header went missing now and then in the browser tests — in about one run in fifteen of
+/// the console's accessibility test — and the page then ran no script at all.)
 ///
 /// **Caching**, unless the handler already decided (`Cache-Control` set):
 /// - any answer to a request that carries a key or a session (`Authorization`, or the
@@ -98,43 +102,70 @@ pub const COMPRESS_FROM: u16 = 1024;
 /// - anything else (public reads set their own, with an `ETag`): `no-cache`, revalidated.
 ///
 /// And [`Private`] on answers to requests with credentials, for the compression layer.
-pub async fn answer_policy(mut req: Request, next: Next) -> Response {
-    let authenticated =
-        req.headers().contains_key(header::AUTHORIZATION) || super::cookie::token_from_headers(req.headers()).is_some();
-    let read = matches!(*req.method(), Method::GET | Method::HEAD);
-    let hashed_asset = read && is_hashed_asset(req.uri().path());
-    // Pages answer GET and HEAD only, never under /api/ (the REST API and its document), so
-    // an API call costs no nonce.
-    let nonce = (read && !req.uri().path().starts_with("/api/")).then(Nonce::new);
-    if let Some(nonce) = &nonce {
-        req.extensions_mut().insert(PageNonce(nonce.clone()));
-    }
-    let mut response = next.run(req).await;
-    if authenticated {
-        response.extensions_mut().insert(Private);
-    }
-    let page = is_html(response.headers());
-    let headers = response.headers_mut();
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let value = nonce
-            .filter(|_| page)
-            .and_then(|nonce| HeaderValue::from_str(&page_policy(&nonce)).ok())
-            .unwrap_or(HeaderValue::from_static(DEFAULT_POLICY));
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    if headers.contains_key(header::CACHE_CONTROL) && !authenticated {
-        return response;
-    }
-    let value = if authenticated || page {
-        "no-store"
-    } else if hashed_asset && response.status().is_success() {
-        IMMUTABLE
-    } else {
-        "no-cache"
-    };
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
-    response
+#[must_use = "finish() writes the answer's headers"]
+pub struct AnswerPolicy {
+    authenticated: bool,
+    hashed_asset: bool,
+    nonce: Option<Nonce>,
 }
+
+impl AnswerPolicy {
+    /// Reads the request; makes the nonce of a request a page may answer, and gives it to the
+    /// page renderer through the request's extensions.
+    pub fn begin(req: &mut Request) -> Self {
+        let authenticated =
+            req.headers().contains_key(header::AUTHORIZATION) || super::cookie::token_from_headers(req.headers()).is_some();
+        let read = matches!(*req.method(), Method::GET | Method::HEAD);
+        let hashed_asset = read && is_hashed_asset(req.uri().path());
+        // Pages answer GET and HEAD only, never under /api/ (the REST API and its document),
+        // so an API call costs no nonce.
+        let nonce = (read && !req.uri().path().starts_with("/api/")).then(Nonce::new);
+        if let Some(nonce) = &nonce {
+            req.extensions_mut().insert(PageNonce(nonce.clone()));
+        }
+        Self { authenticated, hashed_asset, nonce }
+    }
+
+    /// Writes the answer's headers; `https`: the instance is reached over https.
+    pub fn finish(self, mut response: Response, https: bool) -> Response {
+        let Self { authenticated, hashed_asset, nonce } = self;
+        if authenticated {
+            response.extensions_mut().insert(Private);
+        }
+        let page = is_html(response.headers());
+        let success = response.status().is_success();
+        let headers = response.headers_mut();
+        headers.insert(PERMISSIONS_POLICY_HEADER, HeaderValue::from_static(PERMISSIONS_POLICY));
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static(REFERRER_POLICY));
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        if https {
+            headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+        }
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            let value = nonce
+                .filter(|_| page)
+                .and_then(|nonce| HeaderValue::from_str(&page_policy(&nonce)).ok())
+                .unwrap_or(HeaderValue::from_static(DEFAULT_POLICY));
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+        if headers.contains_key(header::CACHE_CONTROL) && !authenticated {
+            return response;
+        }
+        let value = if authenticated || page {
+            "no-store"
+        } else if hashed_asset && success {
+            IMMUTABLE
+        } else {
+            "no-cache"
+        };
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        response
+    }
+}
+
+/// `Permissions-Policy`, which the `http` crate has no constant for.
+const PERMISSIONS_POLICY_HEADER: header::HeaderName = header::HeaderName::from_static("permissions-policy");
 
 /// A file of the site's package directory named by its content (see `scripts/build.sh`):
 /// `/pkg/tapeline.0123abcd….css`, a content hash between the output name and the extension;
