@@ -6,6 +6,7 @@
 #
 #   bash scripts/bench.sh            # each route against axum's hello-world (bench/routes.sh)
 #   bash scripts/bench.sh cluster    # throughput through nginx, 1–3 processes (bench/cluster.sh)
+#   bash scripts/bench.sh instructions  # instructions per request under callgrind (bench/instructions.sh)
 #   bash scripts/bench.sh criterion  # every criterion benchmark (bench/benches/, bench profile)
 #   bash scripts/bench.sh limits     # one file of bench/benches/
 set -euo pipefail
@@ -13,6 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 case "${1:-routes}" in
   routes) exec bash bench/routes.sh ;;
   cluster) exec bash bench/cluster.sh ;;
+  instructions) exec bash bench/instructions.sh ;;
 esac
 source scripts/setup.sh
 if [ "$1" = criterion ]; then
