@@ -2,7 +2,7 @@
 //! Swagger UI and of everything else, the other security headers, and caching.
 //!
 //! All of them are set by [`AnswerPolicy`], in two halves around the handler (the innermost
-//! middleware, `answer` in the server crate, calls them): the headers that never vary, and
+//! middleware, `answer` in the HTTP plumbing, calls them): the headers that never vary, and
 //! those that depend on the request and its answer — the Content-Security-Policy (a page's
 //! carries the nonce of its scripts) and caching.
 
