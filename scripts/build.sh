@@ -66,9 +66,8 @@ front() {
 # The bundling tool (scripts/wasm-bundle): cuts the module at the pages' split points and
 # writes wasm-bindgen's JavaScript glue, with the crates cargo-leptos and wasm-bindgen's command
 # line use. Its glue must be for exactly the `wasm-bindgen` version the front end is compiled
-# with (pinned with `=` in Cargo.toml): installed on a first run, beside the compiles, and again
-# whenever its version or that one changes.
-WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)"
+# with (WASM_BINDGEN_VERSION, read by setup.sh): installed on a first run, beside the
+# compiles, and again whenever its version or that one changes.
 WASM_BUNDLE_VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' scripts/wasm-bundle/Cargo.toml | head -1)"
 install_wasm_bundle() {
   if ! grep -q "^wasm-bindgen-cli-support = \"=$WASM_BINDGEN_VERSION\"" scripts/wasm-bundle/Cargo.toml; then

@@ -87,5 +87,8 @@ export PATH="$TOOLS/node_modules/.bin:$PATH"
 export TAPELINE_LEPTOS_TOOLCHAIN="$LEPTOS_TOOLCHAIN"
 # One target directory for cargo test and scripts/build.sh, so nothing is built twice.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# The `wasm-bindgen` crate's version, pinned with `=` in Cargo.toml: the JavaScript glue
+# (scripts/build.sh's bundling tool, scripts/watch.sh's wasm-bindgen) must be for exactly it.
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml")"
 
 log "toolchain ready (wasm route: $WASM_ROUTE)"

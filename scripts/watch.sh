@@ -20,8 +20,7 @@ if ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads \
     --debug --locked --root "$HOME/.cargo"
 fi
-# Exactly the version of the `wasm-bindgen` crate, pinned with `=` in Cargo.toml.
-WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)"
+# Exactly the `wasm-bindgen` crate's version (WASM_BINDGEN_VERSION, from setup.sh).
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (takes several minutes)"
   # `--locked` fails to resolve on these machines (a locked version is missing from the
