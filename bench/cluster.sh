@@ -29,7 +29,7 @@ WARMUP="${WARMUP:-3s}"
 ADMIN_URL="${TAPELINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 source bench/lib.sh
-ensure_wrk
+ensure_tool wrk
 NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || NGINX=nginx
 
@@ -69,9 +69,7 @@ export TAPELINE_PUBLIC_URL="http://127.0.0.1:$NGINX_PORT"
 export TAPELINE_KEY_RATE_LIMIT=1000000 TAPELINE_KEY_DAILY_QUOTA=1000000000
 export TAPELINE_LOG=warn LEPTOS_SITE_ROOT="$SITE" TAPELINE_DATA_DIR="$WORK"
 
-# One user and one key, from the operator's command line (this also migrates the database).
-echo "a long password" | "$BIN" users create --username bench --email bench@example.org --password-stdin >/dev/null
-TOKEN="$("$BIN" keys create --username bench --name wrk --level 1)"
+TOKEN="$(make_key "$BIN" wrk 1)"
 
 start_process() { # N: the N-th process, on a port of its own
   local port; port="$(free_port)"

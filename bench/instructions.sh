@@ -25,11 +25,7 @@ source bench/lib.sh
 REQUESTS="${REQUESTS:-1000}"
 TOP="${TOP:-25}"
 
-if ! command -v valgrind >/dev/null; then
-  say "installing valgrind (Debian package)"
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq && $sudo apt-get install -y -qq valgrind >/dev/null
-fi
+ensure_tool valgrind
 say "building the release binaries (server's tapeline, tapeline-bench's hello)"
 cargo build --release -p server --bin tapeline
 cargo build --release -p tapeline-bench --bin hello
@@ -105,18 +101,11 @@ export TAPELINE_PUBLIC_URL="http://127.0.0.1:$PORT"
 export TAPELINE_KEY_RATE_LIMIT=1000000 TAPELINE_KEY_DAILY_QUOTA=1000000000
 unset TAPELINE_DATABASE_URL TAPELINE_REDIS_URL TAPELINE_KEY_LIMITS TAPELINE_KEY_CACHE_MS
 mkdir -p "$TAPELINE_DATA_DIR" "$LEPTOS_SITE_ROOT"
-echo "a long password" | "$BIN" users create --username bench --email bench@example.org --password-stdin >/dev/null
-TOKEN="$("$BIN" keys create --username bench --name callgrind --level 3)"
+TOKEN="$(make_key "$BIN" callgrind 3)"
 "$BIN" serve --listen "127.0.0.1:$PORT" >"$WORK/setup.log" 2>&1 &
 PID=$!
 wait_for "http://127.0.0.1:$PORT/healthz"
-SET_ID=""
-for i in $(seq 0 50); do
-  id="$(curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    --data "{\"name\":\"bench $i\",\"measurements\":{\"waist\":$((600 + i))}}" \
-    "http://127.0.0.1:$PORT/api/v1/sets" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
-  SET_ID="${SET_ID:-$id}"
-done
+SET_ID="$(make_sets "$PORT" "$TOKEN" 51)"
 kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 
 profile "$PORT" "$TOKEN" \

@@ -1,14 +1,15 @@
-# Shell helpers shared by the wrk benchmarks (bench/cluster.sh, bench/routes.sh); sourced,
-# not run. Expects `set -euo pipefail` in the caller.
+# Shell helpers shared by the server benchmarks (bench/cluster.sh, bench/routes.sh,
+# bench/instructions.sh); sourced, not run. Expects `set -euo pipefail` in the caller.
 
 say() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
 
-# wrk, from Debian's package, when the machine has none.
-ensure_wrk() {
-  if ! command -v wrk >/dev/null; then
-    say "installing wrk (Debian package)"
+# A command from the Debian package of the same name (wrk, valgrind), when the machine has
+# none.
+ensure_tool() { # COMMAND
+  if ! command -v "$1" >/dev/null; then
+    say "installing $1 (Debian package)"
     local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq "$1" >/dev/null
   fi
 }
 
@@ -20,4 +21,24 @@ wait_for() { # URL: until it answers 200, at most 60 s
     sleep 0.1
   done
   say "$1 did not answer 200 in 60 s"; return 1
+}
+
+# A user and a key of LEVEL from the operator's command line (this migrates the database in
+# TAPELINE_DATABASE_URL, or SQLite's in TAPELINE_DATA_DIR); prints the key's token.
+make_key() { # BIN KEY_NAME LEVEL
+  echo "a long password" | "$1" users create --username bench --email bench@example.org --password-stdin >/dev/null
+  "$1" keys create --username bench --name "$2" --level "$3"
+}
+
+# COUNT measurement sets made through the API of the server on PORT, with the key; prints
+# the first one's id.
+make_sets() { # PORT TOKEN COUNT
+  local i id first=""
+  for i in $(seq 0 $(($3 - 1))); do
+    id="$(curl -fsS -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+      --data "{\"name\":\"bench $i\",\"measurements\":{\"waist\":$((600 + i))}}" \
+      "http://127.0.0.1:$1/api/v1/sets" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
+    first="${first:-$id}"
+  done
+  echo "$first"
 }

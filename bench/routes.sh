@@ -31,7 +31,7 @@ WARMUP="${WARMUP:-2s}"
 ADMIN_URL="${TAPELINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 POSTGRES="${POSTGRES:-auto}"
 
-ensure_wrk
+ensure_tool wrk
 say "building the release binaries (server's tapeline, tapeline-bench's hello)"
 cargo build --release -p server --bin tapeline
 cargo build --release -p tapeline-bench --bin hello
@@ -113,17 +113,11 @@ run_database() { # NAME: the database in TAPELINE_DATABASE_URL (or SQLite in the
   BASE=""
   measure "axum hello-world \`GET /\`" "$name" "http://127.0.0.1:$HELLO_PORT/"
 
-  # One user and a level-3 key from the operator's command line (this migrates the database).
-  echo "a long password" | "$BIN" users create --username bench --email bench@example.org --password-stdin >/dev/null
-  TOKEN="$("$BIN" keys create --username bench --name wrk --level 3)"
+  TOKEN="$(make_key "$BIN" wrk 3)"
   "$BIN" serve --listen "127.0.0.1:$PORT" >"$WORK/$name.log" 2>&1 &
   SERVER_PID=$!
   wait_for "http://127.0.0.1:$PORT/healthz"
-  set_id="$(api POST /api/v1/sets '{"name":"bench","measurements":{"waist":700}}' \
-    | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
-  for i in $(seq 50); do
-    api POST /api/v1/sets "{\"name\":\"bench $i\",\"measurements\":{\"waist\":$((600 + i))}}" >/dev/null
-  done
+  set_id="$(make_sets "$PORT" "$TOKEN" 51)"
   # The key is accepted and the page is full (a refused key would be measured as fast 401s).
   api GET /api/v1/whoami >/dev/null
   [ "$(api GET '/api/v1/sets?limit=50' | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["sets"]))')" = 50 ]
