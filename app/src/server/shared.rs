@@ -72,23 +72,39 @@ impl Shared {
                 return None;
             }
         }
-        let mut connection = self.connection.clone();
-        self.answered(invocation.invoke_async::<T>(&mut connection)).await
+        self.answered(self.reconnecting(|mut c| async move { invocation.invoke_async::<T>(&mut c).await })).await
     }
 
     /// A PING, for `/healthz`: whether Redis answers now.
     pub async fn ping(&self) -> bool {
-        let mut connection = self.connection.clone();
-        self.answered(redis::cmd("PING").query_async::<String>(&mut connection)).await.is_some()
+        self.answered(self.reconnecting(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await }))
+            .await
+            .is_some()
+    }
+
+    /// Runs `call`, and once more when it failed on the connection itself. The connection
+    /// manager answers the first call after an outage with the error of its last failed
+    /// attempt to connect, and only then connects again: without the second call, the first
+    /// request after Redis is back would be refused its shared limits for another second
+    /// (and a process that tried Redis during the outage would need two tries to come back).
+    async fn reconnecting<T, F, Fut>(&self, call: F) -> redis::RedisResult<T>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        match call(self.connection.clone()).await {
+            Err(e) if e.is_io_error() || e.is_unrecoverable_error() => call(self.connection.clone()).await,
+            answer => answer,
+        }
     }
 
     /// Publishes `message` on `channel`, for the other processes' [`Shared::subscribe`];
     /// dropped (with the same logging as any call) when Redis does not answer.
     pub async fn publish(&self, channel: &str, message: &str) {
-        let mut connection = self.connection.clone();
         let mut command = redis::cmd("PUBLISH");
         command.arg(channel).arg(message);
-        self.answered(command.query_async::<i64>(&mut connection)).await;
+        let command = &command;
+        self.answered(self.reconnecting(|mut c| async move { command.query_async::<i64>(&mut c).await })).await;
     }
 
     /// Calls `on_message` for every message on `channel`, until the process stops. While the
