@@ -33,9 +33,7 @@ ensure_tool wrk
 NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || NGINX=nginx
 
-say "building the release binary (cargo build --release -p server --bin tapeline)"
-cargo build --release -p server --bin tapeline
-BIN="$CARGO_TARGET_DIR/release/tapeline"   # where cargo built it (setup.sh sets the directory)
+server_binary
 
 WORK="$(mktemp -d)"
 DB="tapeline_bench_$$_$RANDOM"

@@ -16,6 +16,7 @@
 #
 #   bash bench/instructions.sh              # (or bash scripts/bench.sh instructions)
 #   REQUESTS=2000 bash bench/instructions.sh
+#   TAPELINE_BIN=/tmp/tapeline-before bash bench/instructions.sh   # a build of your own
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -26,10 +27,9 @@ REQUESTS="${REQUESTS:-1000}"
 TOP="${TOP:-25}"
 
 ensure_tool valgrind
-say "building the release binaries (server's tapeline, tapeline-bench's hello)"
-cargo build --release -p server --bin tapeline
+server_binary
+say "building hello-world (cargo build --release -p tapeline-bench --bin hello)"
 cargo build --release -p tapeline-bench --bin hello
-BIN="$CARGO_TARGET_DIR/release/tapeline"
 HELLO="$CARGO_TARGET_DIR/release/hello"
 
 WORK="$(mktemp -d)"

@@ -13,6 +13,19 @@ ensure_tool() { # COMMAND
   fi
 }
 
+# The release server to measure, in BIN: TAPELINE_BIN when set (to compare two builds, each
+# measured against hello-world in its own run), else the one cargo builds here.
+server_binary() {
+  if [ -n "${TAPELINE_BIN:-}" ]; then
+    BIN="$TAPELINE_BIN"
+    say "measuring $BIN (TAPELINE_BIN)"
+  else
+    say "building the release server (cargo build --release -p server --bin tapeline)"
+    cargo build --release -p server --bin tapeline
+    BIN="$CARGO_TARGET_DIR/release/tapeline"   # where cargo built it (setup.sh sets the directory)
+  fi
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_for() { # URL: until it answers 200, at most 60 s

@@ -5,8 +5,8 @@
 #   - for SQLite (a fresh data directory) and then PostgreSQL (a fresh database on the server
 #     of TAPELINE_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test, when it
 #     answers; POSTGRES=off skips it): hello-world's `GET /` is measured first, then Tapeline
-#     is started with one user, one level-3 key with a raised limit (limits and usage counting
-#     stay on) and 51 sets, and wrk measures `GET /healthz`, `GET /api/v1/whoami`,
+#     is started with one user, level-3 keys with a raised limit (limits and usage counting
+#     stay on; a fresh key for each route) and 51 sets, and wrk measures `GET /healthz`, `GET /api/v1/whoami`,
 #     `GET /api/v1/sets/{id}` and `GET /api/v1/sets?limit=50` (a page of 50) with the key;
 #     then whoami during a log-in flood (SQLite), and whoami again from a server restarted
 #     with the key cache off (TAPELINE_KEY_CACHE_MS=0);
@@ -18,6 +18,7 @@
 #
 #   bash bench/routes.sh                 # (or bash scripts/bench.sh routes)
 #   DURATION=15s POSTGRES=off bash bench/routes.sh
+#   TAPELINE_BIN=/tmp/tapeline-before bash bench/routes.sh   # a build of your own, not this tree
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -32,10 +33,9 @@ ADMIN_URL="${TAPELINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test
 POSTGRES="${POSTGRES:-auto}"
 
 ensure_tool wrk
-say "building the release binaries (server's tapeline, tapeline-bench's hello)"
-cargo build --release -p server --bin tapeline
+server_binary
+say "building hello-world (cargo build --release -p tapeline-bench --bin hello)"
 cargo build --release -p tapeline-bench --bin hello
-BIN="$CARGO_TARGET_DIR/release/tapeline"   # where cargo built it (setup.sh sets the directory)
 HELLO="$CARGO_TARGET_DIR/release/hello"
 
 WORK="$(mktemp -d)"
@@ -99,6 +99,13 @@ flood() { # PORT
   exec python3 "$ROOT/bench/flood.py" "$1" "$WORK/flood.txt" 20
 }
 
+# A fresh level-3 key of the bench user for each measured route: even with its limit raised to
+# the most a key may have (TAPELINE_KEY_RATE_LIMIT's 1,000,000 a minute), one key measured on
+# route after route reaches it on a fast machine, and 429s would fail the run.
+route_key() { # NAME
+  "$BIN" keys create --username bench --name "wrk $1" --level 3
+}
+
 api() { # METHOD PATH [BODY]: with the key; prints the answer, fails on an error status
   curl -fsS -X "$1" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     ${3:+--data "$3"} "http://127.0.0.1:$PORT$2"
@@ -123,15 +130,15 @@ run_database() { # NAME: the database in TAPELINE_DATABASE_URL (or SQLite in the
   [ "$(api GET '/api/v1/sets?limit=50' | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["sets"]))')" = 50 ]
 
   measure '`GET /healthz`' "$name" "http://127.0.0.1:$PORT/healthz"
-  measure '`GET /api/v1/whoami` (key)' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$TOKEN"
-  measure '`GET /api/v1/sets/{id}` (key)' "$name" "http://127.0.0.1:$PORT/api/v1/sets/$set_id" "$TOKEN"
-  measure '`GET /api/v1/sets?limit=50` (key, 50 sets)' "$name" "http://127.0.0.1:$PORT/api/v1/sets?limit=50" "$TOKEN"
+  measure '`GET /api/v1/whoami` (key)' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$(route_key whoami)"
+  measure '`GET /api/v1/sets/{id}` (key)' "$name" "http://127.0.0.1:$PORT/api/v1/sets/$set_id" "$(route_key set)"
+  measure '`GET /api/v1/sets?limit=50` (key, 50 sets)' "$name" "http://127.0.0.1:$PORT/api/v1/sets?limit=50" "$(route_key page)"
   RSS+=("$name: $(awk '/^VmHWM:/ {printf "%.1f MB", $2 / 1024}' "/proc/$SERVER_PID/status")")
   if [ "$name" = sqlite ]; then
     # The same key route while another client floods the log-in form with wrong passwords.
     flood "$PORT" &
     FLOOD_PID=$!
-    measure '`GET /api/v1/whoami` (key) during a log-in flood' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$TOKEN"
+    measure '`GET /api/v1/whoami` (key) during a log-in flood' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$(route_key flood)"
     kill "$FLOOD_PID" 2>/dev/null; wait "$FLOOD_PID" 2>/dev/null || true; FLOOD_PID=""
     FLOOD_HASHED="$(grep -c 'invalid_credentials' "$WORK/flood.txt" || true)"
     FLOOD_SENT="$(wc -l <"$WORK/flood.txt")"
@@ -144,7 +151,7 @@ run_database() { # NAME: the database in TAPELINE_DATABASE_URL (or SQLite in the
   TAPELINE_KEY_CACHE_MS=0 "$BIN" serve --listen "127.0.0.1:$PORT" >>"$WORK/$name.log" 2>&1 &
   SERVER_PID=$!
   wait_for "http://127.0.0.1:$PORT/healthz"
-  measure '`GET /api/v1/whoami` (key), key cache off' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$TOKEN"
+  measure '`GET /api/v1/whoami` (key), key cache off' "$name" "http://127.0.0.1:$PORT/api/v1/whoami" "$(route_key uncached)"
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=""
 }
 
