@@ -18,17 +18,25 @@ pub trait BindScope: Sized {
     fn bind_scope(self, principal: &Principal, staff: Permission) -> Self;
 }
 
+/// The three values of the owner-or-staff condition, in the order [`BindScope`] binds them
+/// (for a read on SQLite's own thread, `server::sqlite_reads`, which takes its values whole).
+pub fn scope_values(principal: &Principal, staff: Permission) -> [i64; 3] {
+    [principal.account.id, principal.level.get() as i64, staff.level().get() as i64]
+}
+
 type AnyArguments = <sqlx::Any as sqlx::Database>::Arguments;
 
 impl BindScope for sqlx::query::Query<'_, sqlx::Any, AnyArguments> {
     fn bind_scope(self, principal: &Principal, staff: Permission) -> Self {
-        self.bind(principal.account.id).bind(principal.level.get() as i64).bind(staff.level().get() as i64)
+        let [account, level, staff] = scope_values(principal, staff);
+        self.bind(account).bind(level).bind(staff)
     }
 }
 
 impl<O> BindScope for sqlx::query::QueryAs<'_, sqlx::Any, O, AnyArguments> {
     fn bind_scope(self, principal: &Principal, staff: Permission) -> Self {
-        self.bind(principal.account.id).bind(principal.level.get() as i64).bind(staff.level().get() as i64)
+        let [account, level, staff] = scope_values(principal, staff);
+        self.bind(account).bind(level).bind(staff)
     }
 }
 

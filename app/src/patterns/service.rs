@@ -8,7 +8,7 @@
 //! A pattern may link only a set its owner could use: their own, or a public one.
 
 use super::{design_problem, settings_problem, NewPattern, Pattern, PatternChanges, PatternPage, SetChoice};
-use crate::auth::scope::{write_refusal, BindScope};
+use crate::auth::scope::{scope_values, write_refusal, BindScope};
 use crate::auth::Principal;
 use crate::error::{ErrorCode, FieldError};
 use crate::levels::Permission::{self, ReadOthersData, ReadOwnData, WriteOthersData, WriteOwnData};
@@ -16,6 +16,7 @@ use crate::server::db::{now, rfc3339};
 use crate::server::error::ensure_valid;
 use crate::json_page_sql;
 use crate::server::paging::{fetch_json_page, ListQuery};
+use crate::server::sqlite_reads::{debug_assert_columns, Json};
 use crate::server::{Error, Result};
 use crate::sets::service::linkable;
 use crate::state::AppState;
@@ -24,12 +25,12 @@ use sqlx::{FromRow, Row};
 
 macro_rules! pattern_columns {
     () => {
-        "p.id, p.user_id, p.name, p.notes, p.design, p.settings, p.set_id, p.public, p.created_at, p.updated_at"
+        "p.id, p.user_id, p.name, p.notes, p.design, p.set_id, p.public, p.created_at, p.updated_at, p.settings"
     };
 }
 
-/// A stored pattern: `S` is its settings as stored (JSON text, in a row read column by
-/// column), or already parsed (in a [`json_page_sql!`] page, where the database embedded them).
+/// A stored pattern: `S` is its settings as stored (JSON text), or parsed as they are read
+/// (in a [`json_page_sql!`] listing).
 #[derive(Debug, FromRow, serde::Deserialize)]
 struct PatternRow<S = String> {
     id: i64,
@@ -45,6 +46,27 @@ struct PatternRow<S = String> {
 }
 
 type Settings = serde_json::Map<String, serde_json::Value>;
+
+impl<S: rusqlite::types::FromSql> PatternRow<S> {
+    /// A row read on SQLite's own thread (`server::sqlite_reads`): the columns of
+    /// [`pattern_columns!`] (and of [`list`]'s page), by position.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<PatternRow<S>> {
+        let columns = ["id", "user_id", "name", "notes", "design", "set_id", "public", "created_at", "updated_at", "settings"];
+        debug_assert_columns(row, &columns);
+        Ok(PatternRow {
+            id: row.get(0)?,
+            user_id: row.get(1)?,
+            name: row.get(2)?,
+            notes: row.get(3)?,
+            design: row.get(4)?,
+            set_id: row.get(5)?,
+            public: row.get(6)?,
+            created_at: row.get(7)?,
+            updated_at: row.get(8)?,
+            settings: row.get(9)?,
+        })
+    }
+}
 
 impl<S> PatternRow<S> {
     /// The pattern as the API shows it, with `settings` in place of the stored ones.
@@ -71,9 +93,9 @@ impl PatternRow {
     }
 }
 
-impl PatternRow<Settings> {
+impl PatternRow<Json<Settings>> {
     fn view(mut self) -> Pattern {
-        let settings = std::mem::take(&mut self.settings);
+        let settings = std::mem::take(&mut self.settings.0);
         self.view_with(settings)
     }
 }
@@ -162,6 +184,10 @@ async fn fetch(state: &AppState, principal: &Principal, id: i64, own: Permission
 /// The row of pattern `id` if the caller owns it or acts at `others`' level.
 async fn find(state: &AppState, principal: &Principal, id: i64, others: Permission) -> Result<Option<PatternRow>> {
     let sql = concat!("SELECT ", pattern_columns!(), " FROM patterns p WHERE p.id = $1 AND (p.user_id = $2 OR $3 >= $4)");
+    if let Some(reads) = state.db.sqlite_reads() {
+        let [account, level, staff] = scope_values(principal, others);
+        return reads.read(sql, [id, account, level, staff], PatternRow::from_sqlite);
+    }
     Ok(sqlx::query_as::<_, PatternRow>(sql).bind(id).bind_scope(principal, others).fetch_optional(&state.db).await?)
 }
 
@@ -213,8 +239,8 @@ pub async fn get_public(state: &AppState, id: i64) -> Result<Pattern> {
     Ok(pattern)
 }
 
-/// The caller's own patterns, newest first, one page at a time; `q` narrows them by name. One
-/// round trip and one row ([`json_page_sql!`]).
+/// The caller's own patterns, newest first, one page at a time; `q` narrows them by name
+/// ([`json_page_sql!`]).
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<PatternPage> {
     principal.require(ReadOwnData)?;
     let page = query.checked()?;
@@ -225,7 +251,7 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
         columns: ["id", "user_id", "name", "notes", "design", "set_id", "public", "created_at", "updated_at"],
         json: ["settings"],
     );
-    let (rows, total) = fetch_json_page::<PatternRow<Settings>>(&state.db, sql, principal.account.id, &page).await?;
+    let (rows, total) = fetch_json_page(&state.db, sql, principal.account.id, &page, PatternRow::<Json<Settings>>::from_sqlite).await?;
     Ok(PatternPage { patterns: rows.into_iter().map(|row| row.view()).collect(), total, limit: page.limit, offset: page.offset })
 }
 

@@ -6,8 +6,13 @@
 //! timestamps are Unix seconds in `BIGINT` columns, and ids are 64-bit integers. Each
 //! backend has its own migration folder (`migrations/sqlite`, `migrations/postgres`) for
 //! the DDL that differs. The integration tests run every query against both.
+//!
+//! On a SQLite file the hot reads (a set or a pattern by id, a page of a listing) skip the
+//! pool: [`Db::sqlite_reads`] runs them on the request's own thread, with the same query
+//! text (see [`super::sqlite_reads`] for why and when that is safe).
 
 use super::error::{server_ended_session, Error, Result};
+use super::sqlite_reads::SqliteReads;
 use deadpool::managed::{self, Metrics, RecycleResult};
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
@@ -44,10 +49,14 @@ pub enum Backend {
 /// connection goes back synchronously; one idle for over a second is pinged before it is
 /// handed out again, and one whose query failed in a way that says the connection is gone
 /// is dropped rather than handed out (see [`breaks_connection`]).
+///
+/// On a SQLite file, [`Db::sqlite_reads`] also runs hot reads on the request's own thread
+/// (see [`SqliteReads`]).
 #[derive(Clone)]
 pub struct Db {
     pool: managed::Pool<Connector>,
     pub backend: Backend,
+    reads: Option<SqliteReads>,
 }
 
 impl std::fmt::Debug for Db {
@@ -145,12 +154,19 @@ impl Db {
             .recycle_timeout(Some(ACQUIRE_TIMEOUT))
             .build()
             .map_err(|e| Error::internal(format!("cannot build the connection pool: {e}")))?;
-        let db = Db { pool, backend };
+        let mut db = Db { pool, backend, reads: None };
         let mut conn = db.acquire().await?;
         if backend == Backend::Sqlite {
             // WAL is a property of the file: set once, it stays.
             sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+            // The pool's first connection created the file. An in-memory database has none
+            // (each connection of it is its own database), so it has no reads of its own.
+            let path = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.get_filename().to_owned();
+            if path.is_file() {
+                db.reads = Some(SqliteReads::open(&path)?);
+            }
         }
+        drop(conn);
         Ok(db)
     }
 
@@ -163,6 +179,15 @@ impl Db {
     /// Refuses every later query (`503`): for a process that is stopping, and for tests.
     pub fn close(&self) {
         self.pool.close();
+        if let Some(reads) = &self.reads {
+            reads.close();
+        }
+    }
+
+    /// Reads on the calling thread, on a SQLite file; `None` on PostgreSQL. A service's hot
+    /// read runs here when it can, on the pool otherwise, with one query text for both.
+    pub fn sqlite_reads(&self) -> Option<&SqliteReads> {
+        self.reads.as_ref()
     }
 
     /// Connections open, idle, and the most the pool opens: for the metrics.

@@ -18,6 +18,7 @@ pub mod request_id;
 pub mod password;
 pub mod shared;
 pub mod site;
+pub mod sqlite_reads;
 pub mod throttle;
 
 pub use config::{Config, KeySettings};

@@ -137,20 +137,33 @@ pub fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// The two texts — `(SQLite, PostgreSQL)` — of a listing's query in one round trip and one
-/// row: `total`, how many rows of `table` match `where`, and `page`, one page of them (`$3`
-/// rows from `$4`, `order` first) as a JSON array of objects, one field per column, with the
-/// `json` columns (stored JSON text) embedded as JSON. `where` may use `$1` and `$2` and
-/// names the table's columns bare. Read row by row, a page of 50 cost 50 hand-offs from the
-/// database's thread and as many conversions of every column (see the README's profile).
-/// JSON aggregation is spelled differently by the two databases, hence two texts; a macro so
-/// that both stay `&'static str` literals.
+/// The texts of one listing's queries, made by [`json_page_sql!`]. `$1` is the owner, `$2`
+/// the name pattern, `$3` and `$4` the page's limit and offset.
+#[derive(Clone, Copy, Debug)]
+pub struct PageSql {
+    /// One round trip and one row: `total`, how many rows match, and `page`, the page as a
+    /// JSON array of objects. For PostgreSQL, and for SQLite through sqlx's pool (an
+    /// in-memory database, which has no reads of its own): read row by row there, a page of
+    /// 50 cost 50 hand-offs from the database's thread (see the README's profile).
+    pub postgres: &'static str,
+    pub sqlite: &'static str,
+    /// On SQLite's own thread (`server::sqlite_reads`), where a row costs no hand-off: how
+    /// many rows match, then the page's rows, their JSON columns still text. Building the
+    /// JSON in SQLite and parsing it again cost more than reading the rows.
+    pub count: &'static str,
+    pub rows: &'static str,
+}
+
+/// The [`PageSql`] of a listing of `table`: the rows matching `where` (which may use `$1` and
+/// `$2` and names the table's columns bare), `order` first, each with the `columns` and the
+/// `json` columns (stored JSON text). JSON aggregation is spelled differently by the two
+/// databases, hence several texts; a macro so that all stay `&'static str` literals.
 #[macro_export]
 macro_rules! json_page_sql {
     (table: $table:literal, where: $where:literal, order: $order:literal,
      columns: [$($col:literal),* $(,)?], json: [$first:literal $(, $rest:literal)* $(,)?] $(,)?) => {
-        (
-            concat!(
+        $crate::server::paging::PageSql {
+            sqlite: concat!(
                 "SELECT (SELECT COUNT(*) FROM ", $table, " WHERE ", $where, ") AS total, \
                  (SELECT json_group_array(json_object(",
                 $("'", $col, "', t.", $col, ", ",)*
@@ -160,31 +173,42 @@ macro_rules! json_page_sql {
             ),
             // Each row aggregated whole (json_agg of the row, its columns by name): about a
             // fifth more pages a second from PostgreSQL than one json_build_object per row.
-            concat!(
+            postgres: concat!(
                 "SELECT (SELECT COUNT(*) FROM ", $table, " WHERE ", $where, ") AS total, \
                  (SELECT COALESCE(json_agg(t ORDER BY t.", $order, "), '[]')::text FROM (SELECT ",
                 $($col, ", ",)* $first, "::json AS ", $first, $(", ", $rest, "::json AS ", $rest,)*
                 " FROM ", $table, " WHERE ", $where, " ORDER BY ", $order, " LIMIT $3 OFFSET $4) t) AS page"
             ),
-        )
+            count: concat!("SELECT COUNT(*) FROM ", $table, " WHERE ", $where),
+            rows: concat!(
+                "SELECT ", $($col, ", ",)* $first, $(", ", $rest,)*
+                " FROM ", $table, " WHERE ", $where, " ORDER BY ", $order, " LIMIT $3 OFFSET $4"
+            ),
+        }
     };
 }
 
-/// Runs a [`json_page_sql!`] query for `owner` (`$1`) and `page` (`$2` its name pattern, `$3`
-/// and `$4` its window): the total and the page's items.
+/// Runs a [`json_page_sql!`] listing for `owner` (`$1`) and `page` (`$2` its name pattern,
+/// `$3` and `$4` its window): the page's items and the total. On SQLite's own thread each row
+/// is read by `from_sqlite`; elsewhere the page comes as JSON, read by `T`'s `Deserialize`.
 pub async fn fetch_json_page<T: serde::de::DeserializeOwned>(
     db: &Db,
-    (sqlite, postgres): (&'static str, &'static str),
+    sql: PageSql,
     owner: i64,
     page: &Page,
+    from_sqlite: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<(Vec<T>, i64)> {
-    let sql = match db.backend {
-        Backend::Sqlite => sqlite,
-        Backend::Postgres => postgres,
+    if let Some(reads) = db.sqlite_reads() {
+        let total = reads.read(sql.count, rusqlite::params![owner, page.pattern], |row| row.get(0))?.unwrap_or(0);
+        let rows = reads.read_all(sql.rows, rusqlite::params![owner, page.pattern, page.limit, page.offset], from_sqlite)?;
+        return Ok((rows, total));
+    }
+    let text = match db.backend {
+        Backend::Sqlite => sql.sqlite,
+        Backend::Postgres => sql.postgres,
     };
-    let row = sqlx::query(sql).bind(owner).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_one(db).await?;
-    let total: i64 = row.try_get("total")?;
-    let text: String = row.try_get("page")?;
+    let row = sqlx::query(text).bind(owner).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_one(db).await?;
+    let (total, text): (i64, String) = (row.try_get("total")?, row.try_get("page")?);
     let items = serde_json::from_str(&text).map_err(|e| Error::internal(format!("a page of the listing could not be read: {e}")))?;
     Ok((items, total))
 }

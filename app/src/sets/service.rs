@@ -6,7 +6,7 @@
 //! caller who can read a set but not change it is told `level_too_low`.
 
 use super::{MeasurementSet, NewSet, SetChanges, SetPage};
-use crate::auth::scope::{write_refusal, BindScope};
+use crate::auth::scope::{scope_values, write_refusal, BindScope};
 use crate::auth::Principal;
 use crate::error::ErrorCode;
 use crate::levels::Permission::{self, ReadOthersData, ReadOwnData, WriteOthersData, WriteOwnData};
@@ -15,6 +15,7 @@ use crate::server::db::{now, rfc3339};
 use crate::server::error::ensure_valid;
 use crate::json_page_sql;
 use crate::server::paging::{fetch_json_page, ListQuery};
+use crate::server::sqlite_reads::{debug_assert_columns, Json};
 use crate::server::{Error, Result};
 use crate::state::AppState;
 use crate::text::{text_problems, NAME_MAX};
@@ -23,12 +24,12 @@ use std::collections::BTreeMap;
 
 macro_rules! set_columns {
     () => {
-        "s.id, s.name, s.notes, s.imperial, s.public, s.measurements, s.created_at, s.updated_at"
+        "s.id, s.name, s.notes, s.imperial, s.public, s.created_at, s.updated_at, s.measurements"
     };
 }
 
-/// A stored set: `M` is its measurements as stored (JSON text, in a row read column by
-/// column), or already parsed (in a [`json_page_sql!`] page, where the database embedded them).
+/// A stored set: `M` is its measurements as stored (JSON text), or parsed as they are read
+/// (in a [`json_page_sql!`] listing).
 #[derive(Debug, FromRow, serde::Deserialize)]
 struct SetRow<M = String> {
     id: i64,
@@ -57,6 +58,24 @@ impl<M> SetRow<M> {
     }
 }
 
+impl<M: rusqlite::types::FromSql> SetRow<M> {
+    /// A row read on SQLite's own thread (`server::sqlite_reads`): the columns of
+    /// [`set_columns!`] (and of [`list`]'s page), by position.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SetRow<M>> {
+        debug_assert_columns(row, &["id", "name", "notes", "imperial", "public", "created_at", "updated_at", "measurements"]);
+        Ok(SetRow {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            notes: row.get(2)?,
+            imperial: row.get(3)?,
+            public: row.get(4)?,
+            created_at: row.get(5)?,
+            updated_at: row.get(6)?,
+            measurements: row.get(7)?,
+        })
+    }
+}
+
 impl SetRow {
     fn view(self) -> Result<MeasurementSet> {
         let measurements = serde_json::from_str(&self.measurements)
@@ -65,9 +84,9 @@ impl SetRow {
     }
 }
 
-impl SetRow<BTreeMap<String, f64>> {
+impl SetRow<Json<BTreeMap<String, f64>>> {
     fn view(mut self) -> MeasurementSet {
-        let measurements = std::mem::take(&mut self.measurements);
+        let measurements = std::mem::take(&mut self.measurements.0);
         self.view_with(measurements)
     }
 }
@@ -130,6 +149,10 @@ async fn find(state: &AppState, principal: &Principal, id: i64, others: Others) 
         set_columns!(),
         " FROM measurement_sets s WHERE s.id = $1 AND (s.user_id = $2 OR $3 >= $4 OR ($5 = 1 AND s.public = 1))"
     );
+    if let Some(reads) = state.db.sqlite_reads() {
+        let [account, level, staff] = scope_values(principal, others.staff);
+        return reads.read(sql, rusqlite::params![id, account, level, staff, others.public as i64], SetRow::from_sqlite);
+    }
     Ok(sqlx::query_as::<_, SetRow>(sql)
         .bind(id)
         .bind_scope(principal, others.staff)
@@ -150,8 +173,8 @@ pub async fn get(state: &AppState, principal: &Principal, id: i64) -> Result<Mea
     fetch(state, principal, id, ReadOwnData, READABLE).await
 }
 
-/// The caller's own sets, newest first, one page at a time; `q` narrows them by name. One
-/// round trip and one row ([`json_page_sql!`]).
+/// The caller's own sets, newest first, one page at a time; `q` narrows them by name
+/// ([`json_page_sql!`]).
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<SetPage> {
     principal.require(ReadOwnData)?;
     let page = query.checked()?;
@@ -162,7 +185,7 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
         columns: ["id", "name", "notes", "imperial", "public", "created_at", "updated_at"],
         json: ["measurements"],
     );
-    let (rows, total) = fetch_json_page::<SetRow<BTreeMap<String, f64>>>(&state.db, sql, principal.account.id, &page).await?;
+    let (rows, total) = fetch_json_page(&state.db, sql, principal.account.id, &page, SetRow::<Json<BTreeMap<String, f64>>>::from_sqlite).await?;
     Ok(SetPage { sets: rows.into_iter().map(|row| row.view()).collect(), total, limit: page.limit, offset: page.offset })
 }
 
@@ -237,11 +260,11 @@ pub async fn clone(state: &AppState, principal: &Principal, id: i64) -> Result<M
 /// A public set, for anyone (no caller): the public read route.
 pub async fn get_public(state: &AppState, id: i64) -> Result<MeasurementSet> {
     let sql = concat!("SELECT ", set_columns!(), " FROM measurement_sets s WHERE s.id = $1 AND s.public = 1");
-    sqlx::query_as::<_, SetRow>(sql)
-        .bind(id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No public measurement set {id}.")))?
+    let row = match state.db.sqlite_reads() {
+        Some(reads) => reads.read(sql, [id], SetRow::from_sqlite)?,
+        None => sqlx::query_as::<_, SetRow>(sql).bind(id).fetch_optional(&state.db).await?,
+    };
+    row.ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No public measurement set {id}.")))?
         .view()
 }
 

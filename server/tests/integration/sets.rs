@@ -26,6 +26,7 @@ backend_tests!(
     who_may_read_write_and_delete_a_set,
     public_sets_can_be_cloned_private_ones_cannot,
     listing_pages_through_your_own_sets_only,
+    reads_answer_503_once_the_database_is_closed,
 );
 
 async fn a_set_round_trips_and_patch_merges(app: TestApp) {
@@ -177,6 +178,11 @@ async fn listing_pages_through_your_own_sets_only(app: TestApp) {
     assert_eq!(names, ["ann 2", "ann 1"]);
     let rest = app.api("GET", "/api/v1/sets?limit=2&offset=2", Auth::Session(&ann), None).await.json();
     assert_eq!(rest["sets"][0]["name"], "ann 0");
+    // Past the end: no sets, and still the total.
+    let past = app.api("GET", "/api/v1/sets?offset=7", Auth::Session(&ann), None).await.json();
+    assert_eq!((past["sets"].as_array().map(Vec::len), past["total"].as_i64()), (Some(0), Some(3)), "{past}");
+    let none = app.api("GET", "/api/v1/sets?q=nobody", Auth::Session(&ann), None).await.json();
+    assert_eq!((none["sets"].as_array().map(Vec::len), none["total"].as_i64()), (Some(0), Some(0)), "{none}");
     for query in ["limit=0", "limit=201", "offset=-1", "page=2"] {
         let res = app.api("GET", &format!("/api/v1/sets?{query}"), Auth::Session(&ann), None).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
@@ -190,4 +196,24 @@ async fn listing_pages_through_your_own_sets_only(app: TestApp) {
     assert_eq!(listed["sets"].as_array().map(Vec::len), Some(1), "{listed}");
     assert_eq!(listed["sets"][0], read);
     assert_eq!(read["measurements"]["hips"], 980.0, "{read}");
+}
+
+/// A closed database refuses reads too (on SQLite they run on the request's own thread, not
+/// through the pool): `503`, for a set, a page, and a public set.
+async fn reads_answer_503_once_the_database_is_closed(app: TestApp) {
+    let ann = app.signed_up("ann").await;
+    let key = app.create_key(Auth::Session(&ann), json!({ "name": "k", "level": 3 })).await;
+    let body = json!({ "name": "shared", "public": true, "measurements": { "waist": 700 } });
+    let set = app.api("POST", "/api/v1/sets", Auth::Bearer(&key.token), Some(body)).await.json();
+    let paths = [format!("/api/v1/sets/{}", set["id"]), "/api/v1/sets".to_owned(), format!("/api/v1/public/sets/{}", set["id"])];
+    for path in &paths {
+        let res = app.api("GET", path, Auth::Bearer(&key.token), None).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text());
+    }
+    app.state.db.close();
+    for path in &paths {
+        let res = app.api("GET", path, Auth::Bearer(&key.token), None).await;
+        assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {}", res.text());
+        assert_eq!(res.json()["code"], "service_unavailable", "{path}");
+    }
 }
