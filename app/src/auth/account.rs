@@ -31,6 +31,21 @@ pub struct Account {
 }
 
 impl Account {
+    /// The [`account_columns!`] of a row read on SQLite's own thread (`server::sqlite_reads`),
+    /// by position: the first six columns.
+    pub fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+        let role: String = row.get(3)?;
+        let role = role.parse().map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into()))?;
+        Ok(Account {
+            id: row.get(0)?,
+            username: row.get(1)?,
+            email: row.get(2)?,
+            role,
+            suspended_at: row.get(4)?,
+            created_at: row.get(5)?,
+        })
+    }
+
     /// The account `id`, fresh from the database. One that no longer exists means the caller
     /// is no longer signed in as anybody.
     pub async fn by_id(db: &Db, id: i64) -> Result<Account> {

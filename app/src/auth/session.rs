@@ -9,6 +9,7 @@ use crate::account_columns;
 use crate::server::cookie;
 use crate::server::db::{now, Db};
 use crate::server::error::Result;
+use crate::server::sqlite_reads::debug_assert_columns;
 use crate::server::Config;
 use base64::Engine as _;
 use http::request::Parts;
@@ -50,12 +51,25 @@ pub async fn resolve(db: &Db, config: &Config, token: &str) -> Result<Option<Acc
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.suspended_at IS NULL"
     );
-    let Some(row) = sqlx::query(sql).bind(&hash).bind(t).fetch_optional(db).await? else {
+    let found = match db.sqlite_reads() {
+        Some(reads) => {
+            let read = |row: &rusqlite::Row<'_>| {
+                debug_assert_columns(row, &["id", "username", "email", "role", "suspended_at", "created_at", "session_last_seen"]);
+                Ok((Account::from_sqlite(row)?, row.get(6)?))
+            };
+            reads.read(sql, rusqlite::params![hash, t], read)?
+        }
+        None => match sqlx::query(sql).bind(&hash).bind(t).fetch_optional(db).await? {
+            Some(row) => {
+                use sqlx::{FromRow, Row};
+                Some((Account::from_row(&row)?, row.try_get("session_last_seen")?))
+            }
+            None => None,
+        },
+    };
+    let Some((account, last_seen)): Option<(Account, i64)> = found else {
         return Ok(None);
     };
-    use sqlx::{FromRow, Row};
-    let account = Account::from_row(&row)?;
-    let last_seen: i64 = row.try_get("session_last_seen")?;
     if t - last_seen > TOUCH_AFTER_SECS {
         sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE token_hash = $3")
             .bind(t)

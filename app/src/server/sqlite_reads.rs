@@ -212,6 +212,22 @@ mod tests {
     }
 
     #[test]
+    fn a_finished_read_holds_no_snapshot_that_would_keep_the_log_from_being_checkpointed() {
+        let (_dir, reads, writer) = database();
+        writer.execute("INSERT INTO t (id, name) VALUES (1, 'a'), (2, 'b')", []).unwrap();
+        assert_eq!(name_of(&reads, 1).unwrap().as_deref(), Some("a"));
+        let all = reads.read_all("SELECT name FROM t WHERE id >= $1", params![1], |row| row.get::<_, String>(0));
+        assert_eq!(all.unwrap().len(), 2);
+        // Only the first row of the many this matches is read: the statement must still end.
+        assert!(reads.read("SELECT name FROM t WHERE id >= $1", params![1], |row| row.get::<_, String>(0)).unwrap().is_some());
+        // A TRUNCATE checkpoint must wait for every reader's snapshot to end: busy = 1 (after
+        // the writer's busy timeout) when one is still open.
+        let (busy, _, _): (i64, i64, i64) =
+            writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))).unwrap();
+        assert_eq!(busy, 0, "a finished read left its snapshot open");
+    }
+
+    #[test]
     fn a_write_is_refused() {
         let (_dir, reads, _writer) = database();
         let insert = reads.read("INSERT INTO t (id, name) VALUES ($1, 'x') RETURNING id", params![5], |row| row.get::<_, i64>(0));
