@@ -18,6 +18,10 @@ macro_rules! account_columns {
     };
 }
 
+/// The names of [`account_columns!`], in order: the first columns of a row that
+/// [`Account::from_sqlite`] reads by position.
+pub const ACCOUNT_COLUMN_NAMES: [&str; 6] = ["id", "username", "email", "role", "suspended_at", "created_at"];
+
 /// A stored account (never its password hash).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Account {

@@ -2,7 +2,7 @@
 //! (the token's format and the keyed hash). This is all authentication needs of keys;
 //! creating, listing and revoking them are `apikeys::service`'s.
 
-use super::account::Account;
+use super::account::{Account, ACCOUNT_COLUMN_NAMES};
 use super::key_cache::StoredKey;
 use super::limits::{now_us, KeyHeaders, KeyOutcome, KeyPolicy, Refusal, SharedCheck};
 use super::usage::{day_of, day_string, Day};
@@ -12,6 +12,7 @@ use crate::audit::{self, AuditKind};
 use crate::error::{ErrorCode, Problem};
 use crate::levels::{effective_level, Level};
 use crate::server::db::rfc3339;
+use crate::server::sqlite_reads::debug_assert_columns;
 use crate::server::{Error, Result};
 use sqlx::{FromRow, Row};
 use std::sync::Arc;
@@ -142,21 +143,43 @@ async fn stored_key(state: &impl AuthState, id: &str) -> Result<Option<Arc<Store
          k.revoked_at AS key_revoked_at, k.rate_limit AS key_rate_limit, k.daily_quota AS key_daily_quota \
          FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.id = $1"
     );
-    let Some(row) = sqlx::query(sql).bind(id).fetch_optional(state.db()).await? else {
+    let found = match state.db().sqlite_reads() {
+        Some(reads) => reads.read(sql, [id], stored_key_from_sqlite)?,
+        None => match sqlx::query(sql).bind(id).fetch_optional(state.db()).await? {
+            Some(row) => Some(StoredKey {
+                account: Account::from_row(&row)?,
+                name: row.try_get("key_name")?,
+                level: row.try_get("key_level")?,
+                secret_hash: row.try_get("secret_hash")?,
+                expires_at: row.try_get("key_expires_at")?,
+                revoked_at: row.try_get("key_revoked_at")?,
+                rate_limit: row.try_get("key_rate_limit")?,
+                daily_quota: row.try_get("key_daily_quota")?,
+            }),
+            None => None,
+        },
+    };
+    let Some(key) = found.map(Arc::new) else {
         return Ok(None);
     };
-    let key = Arc::new(StoredKey {
-        account: Account::from_row(&row)?,
-        name: row.try_get("key_name")?,
-        level: row.try_get("key_level")?,
-        secret_hash: row.try_get("secret_hash")?,
-        expires_at: row.try_get("key_expires_at")?,
-        revoked_at: row.try_get("key_revoked_at")?,
-        rate_limit: row.try_get("key_rate_limit")?,
-        daily_quota: row.try_get("key_daily_quota")?,
-    });
     cache.remember(id, key.clone(), generation);
     Ok(Some(key))
+}
+
+/// [`stored_key`]'s row read on SQLite's own thread (`server::sqlite_reads`), by position.
+fn stored_key_from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredKey> {
+    let key_columns = ["key_name", "key_level", "secret_hash", "key_expires_at", "key_revoked_at", "key_rate_limit", "key_daily_quota"];
+    debug_assert_columns(row, &[&ACCOUNT_COLUMN_NAMES[..], &key_columns].concat());
+    Ok(StoredKey {
+        account: Account::from_sqlite(row)?,
+        name: row.get(6)?,
+        level: row.get(7)?,
+        secret_hash: row.get(8)?,
+        expires_at: row.get(9)?,
+        revoked_at: row.get(10)?,
+        rate_limit: row.get(11)?,
+        daily_quota: row.get(12)?,
+    })
 }
 
 /// Spends one call of `key_id`'s limits: in Redis when the limits are shared and Redis

@@ -3,7 +3,7 @@
 //! stops working at once. Sessions slide: each use (at most once every few minutes, to avoid a
 //! write per request) pushes the expiry out by the configured lifetime.
 
-use super::account::Account;
+use super::account::{Account, ACCOUNT_COLUMN_NAMES};
 use super::AuthState;
 use crate::account_columns;
 use crate::server::cookie;
@@ -54,7 +54,7 @@ pub async fn resolve(db: &Db, config: &Config, token: &str) -> Result<Option<Acc
     let found = match db.sqlite_reads() {
         Some(reads) => {
             let read = |row: &rusqlite::Row<'_>| {
-                debug_assert_columns(row, &["id", "username", "email", "role", "suspended_at", "created_at", "session_last_seen"]);
+                debug_assert_columns(row, &[&ACCOUNT_COLUMN_NAMES[..], &["session_last_seen"]].concat());
                 Ok((Account::from_sqlite(row)?, row.get(6)?))
             };
             reads.read(sql, rusqlite::params![hash, t], read)?
