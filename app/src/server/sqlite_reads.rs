@@ -13,16 +13,23 @@
 //! before it started, as on the pool. The connections are `query_only`: a statement that
 //! tries to write fails.
 //!
+//! A read that runs longer than [`HOLD_THREAD_FOR`] (a search through a very large account,
+//! say) is stopped by SQLite's progress handler and run again under tokio's `block_in_place`,
+//! which first hands the thread's other tasks to another thread: a pathological read costs
+//! its own request time, never everyone else's.
+//!
 //! Statements keep sqlx's `$1`-style parameters, so a query has one text for both backends;
 //! they must appear in order (`$1` before `$2`), which [`SqliteReads::read`] checks.
 
 use super::error::{Error, Result};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Params, Row};
+use rusqlite::ErrorCode;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// Idle connections kept; more are opened while more threads read at once, and closed after.
 const KEEP_IDLE: usize = 8;
@@ -31,6 +38,21 @@ const STATEMENT_CACHE: usize = 64;
 /// How long a read waits on a lock before it fails. Under WAL a reader only waits while a
 /// checkpoint resets the log or after a crash's recovery: rare, and short.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a read may hold the request's thread before it is moved to one allowed to block.
+/// Every read made here normally takes microseconds (a page of 200 rows, a fraction of a
+/// millisecond).
+pub const HOLD_THREAD_FOR: Duration = Duration::from_millis(2);
+/// SQLite runs the progress handler, which checks the time, every this many steps of its
+/// virtual machine (tens of microseconds): often enough to stop on time, rarely enough to
+/// cost nothing measurable.
+const PROGRESS_STEPS: i32 = 10_000;
+
+/// The clock the deadlines are kept in: nanoseconds since the first read.
+static CLOCK_START: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn clock_ns() -> u64 {
+    CLOCK_START.elapsed().as_nanos() as u64
+}
 
 /// Read-only connections to one SQLite file, used on the caller's thread. Cheap to clone.
 #[derive(Clone)]
@@ -40,8 +62,16 @@ pub struct SqliteReads {
 
 struct Inner {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Reader>>,
     closed: AtomicBool,
+    /// Reads that ran over [`HOLD_THREAD_FOR`] and were moved.
+    moved: AtomicU64,
+}
+
+/// A connection and the deadline its progress handler enforces (see [`clock_ns`]).
+struct Reader {
+    conn: Connection,
+    deadline: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for SqliteReads {
@@ -54,14 +84,19 @@ impl SqliteReads {
     /// Reads of the database file at `path`, which must exist (sqlx's pool created it).
     /// Opens one connection at once, so a file that cannot be read stops start-up here.
     pub fn open(path: &Path) -> Result<SqliteReads> {
-        let reads =
-            SqliteReads { inner: Arc::new(Inner { path: path.to_owned(), idle: Mutex::new(Vec::new()), closed: AtomicBool::new(false) }) };
-        let conn = reads.connect()?;
-        reads.give_back(conn);
+        let inner = Inner { path: path.to_owned(), idle: Mutex::new(Vec::new()), closed: AtomicBool::new(false), moved: AtomicU64::new(0) };
+        let reads = SqliteReads { inner: Arc::new(inner) };
+        let reader = reads.connect()?;
+        reads.give_back(reader);
         Ok(reads)
     }
 
-    fn connect(&self) -> Result<Connection> {
+    /// How many reads ran over [`HOLD_THREAD_FOR`] and were moved to a thread allowed to block.
+    pub fn moved(&self) -> u64 {
+        self.inner.moved.load(Ordering::Relaxed)
+    }
+
+    fn connect(&self) -> Result<Reader> {
         // Not SQLITE_OPEN_READ_ONLY: a read-only connection cannot create the WAL's shared
         // memory file when no other connection has it open. `query_only` refuses writes instead.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -69,13 +104,17 @@ impl SqliteReads {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
         conn.pragma_update(None, "query_only", true).map_err(failed)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        Ok(conn)
+        let deadline = Arc::new(AtomicU64::new(u64::MAX));
+        let watched = deadline.clone();
+        // `true` interrupts the statement (SQLITE_INTERRUPT).
+        conn.progress_handler(PROGRESS_STEPS, Some(move || clock_ns() > watched.load(Ordering::Relaxed))).map_err(failed)?;
+        Ok(Reader { conn, deadline })
     }
 
-    fn give_back(&self, conn: Connection) {
+    fn give_back(&self, reader: Reader) {
         let mut idle = self.inner.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < KEEP_IDLE {
-            idle.push(conn);
+            idle.push(reader);
         }
     }
 
@@ -87,29 +126,51 @@ impl SqliteReads {
 
     /// Runs `sql` with `params` on a connection of its own: `row` of the first row, or `None`
     /// when there is none.
-    pub fn read<T>(&self, sql: &str, params: impl Params, row: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>) -> Result<Option<T>> {
-        self.with_statement(sql, |statement| statement.query_row(params, row).optional())
+    pub fn read<T>(&self, sql: &str, params: impl Params + Copy, mut row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>) -> Result<Option<T>> {
+        self.with_statement(sql, |statement| statement.query_row(params, &mut row).optional())
     }
 
     /// Runs `sql` with `params` and gives every row to `row`: their values in order.
-    pub fn read_all<T>(&self, sql: &str, params: impl Params, row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>> {
-        self.with_statement(sql, |statement| statement.query_map(params, row)?.collect())
+    pub fn read_all<T>(&self, sql: &str, params: impl Params + Copy, mut row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>> {
+        self.with_statement(sql, |statement| statement.query_map(params, &mut row)?.collect())
     }
 
-    /// Runs `run` on `sql` prepared (once per connection) on a connection of its own.
-    fn with_statement<T>(&self, sql: &str, run: impl FnOnce(&mut rusqlite::CachedStatement<'_>) -> rusqlite::Result<T>) -> Result<T> {
+    /// Runs `run` on `sql` prepared (once per connection) on a connection of its own; once
+    /// more, where blocking is allowed, when it ran over [`HOLD_THREAD_FOR`].
+    fn with_statement<T>(&self, sql: &str, mut run: impl FnMut(&mut rusqlite::CachedStatement<'_>) -> rusqlite::Result<T>) -> Result<T> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::Database(sqlx::Error::PoolClosed));
         }
         let taken = self.inner.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let conn = match taken {
-            Some(conn) => conn,
+        let reader = match taken {
+            Some(reader) => reader,
             None => self.connect()?,
         };
-        let result = prepare(&conn, sql).and_then(|mut statement| run(&mut statement).map_err(failed));
+        let mut attempt = |deadline: u64| {
+            reader.deadline.store(deadline, Ordering::Relaxed);
+            let mut statement = prepare(&reader.conn, sql)?;
+            Ok(run(&mut statement))
+        };
+        let result = match attempt(clock_ns().saturating_add(HOLD_THREAD_FOR.as_nanos() as u64)) {
+            Ok(Err(rusqlite::Error::SqliteFailure(e, _))) if e.code == ErrorCode::OperationInterrupted => {
+                self.inner.moved.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(sql, "a read ran over the time it may hold the request's thread; it runs again where it may block");
+                where_blocking_is_allowed(|| attempt(u64::MAX))
+            }
+            other => other,
+        };
         // A failed read leaves the connection as it was (a statement is reset when dropped).
-        self.give_back(conn);
-        result
+        self.give_back(reader);
+        result.and_then(|answer| answer.map_err(failed))
+    }
+}
+
+/// Runs `f` on this thread after tokio has handed its other tasks to another thread (on the
+/// multi-thread runtime the server runs; elsewhere, such as a test's single thread, as is).
+fn where_blocking_is_allowed<T>(f: impl FnOnce() -> T) -> T {
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
@@ -225,6 +286,50 @@ mod tests {
         let (busy, _, _): (i64, i64, i64) =
             writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))).unwrap();
         assert_eq!(busy, 0, "a finished read left its snapshot open");
+    }
+
+    /// A read of `n` steps, each a row of a recursive count: a million take well over
+    /// [`HOLD_THREAD_FOR`] on any machine.
+    fn count_to(reads: &SqliteReads, n: i64) -> Result<Option<i64>> {
+        let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $1) SELECT COUNT(*) FROM c";
+        reads.read(sql, params![n], |row| row.get(0))
+    }
+
+    #[test]
+    fn a_read_over_its_time_is_run_again_to_the_end_and_counted() {
+        let (_dir, reads, _writer) = database();
+        assert_eq!(count_to(&reads, 10).unwrap(), Some(10));
+        assert_eq!(reads.moved(), 0, "a short read stays where it is");
+        assert_eq!(count_to(&reads, 3_000_000).unwrap(), Some(3_000_000));
+        assert_eq!(reads.moved(), 1);
+        // The connection went back with no deadline left behind to trip the next read.
+        assert_eq!(count_to(&reads, 10).unwrap(), Some(10));
+        assert_eq!(reads.moved(), 1);
+    }
+
+    #[test]
+    fn a_long_read_leaves_the_runtime_s_thread_to_the_other_tasks() {
+        // One worker thread: a read that kept it would hold up every other task until it ended.
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let (_dir, reads, _writer) = database();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        runtime.block_on(async {
+            let (long, log) = (reads.clone(), order.clone());
+            let read = tokio::spawn(async move {
+                let counted = count_to(&long, 5_000_000).unwrap();
+                log.lock().unwrap().push("read");
+                counted
+            });
+            let log = order.clone();
+            let other = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                log.lock().unwrap().push("other");
+            });
+            other.await.unwrap();
+            assert_eq!(read.await.unwrap(), Some(5_000_000));
+        });
+        assert_eq!(reads.moved(), 1);
+        assert_eq!(*order.lock().unwrap(), ["other", "read"], "the other task waited for the read");
     }
 
     #[test]
