@@ -7,8 +7,8 @@
 //! backend has its own migration folder (`migrations/sqlite`, `migrations/postgres`) for
 //! the DDL that differs. The integration tests run every query against both.
 //!
-//! On a SQLite file the hot reads (a set or a pattern by id, a page of a listing) skip the
-//! pool: [`Db::sqlite_reads`] runs them on the request's own thread, with the same query
+//! On a SQLite file the hot reads (a set or a pattern by id, a page of a listing, a key the
+//! key cache does not hold, a session) skip the pool: [`Db::sqlite_reads`] runs them on the request's own thread, with the same query
 //! text (see [`super::sqlite_reads`] for why and when that is safe).
 
 use super::error::{server_ended_session, Error, Result};
@@ -159,8 +159,8 @@ impl Db {
         if backend == Backend::Sqlite {
             // WAL is a property of the file: set once, it stays.
             sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-            // The pool's first connection created the file. An in-memory database has none
-            // (each connection of it is its own database), so it has no reads of its own.
+            // The pool's first connection created the file. An in-memory database has no
+            // file that other connections could open, so it keeps every query on the pool.
             let path = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.get_filename().to_owned();
             if path.is_file() {
                 db.reads = Some(SqliteReads::open(&path)?);

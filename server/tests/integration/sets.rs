@@ -217,3 +217,24 @@ async fn reads_answer_503_once_the_database_is_closed(app: TestApp) {
         assert_eq!(res.json()["code"], "service_unavailable", "{path}");
     }
 }
+
+/// An in-memory SQLite database has no file for reads on the request's own thread: every
+/// query goes through the pool, and a page comes as JSON from SQLite (`json_page_sql!`'s
+/// `sqlite` text), read the same as everywhere else.
+#[tokio::test]
+async fn an_in_memory_database_serves_sets_and_pages_through_the_pool() {
+    let app = TestApp::start("sqlite::memory:".to_owned(), common::DbHandle::Borrowed, common::test_config()).await;
+    assert!(app.state.db.sqlite_reads().is_none());
+    let ann = app.signed_up("ann").await;
+    for name in ["one", "two", "three"] {
+        let body = json!({ "name": name, "notes": "a \"note\"", "measurements": { "waist": 700.5 } });
+        assert_eq!(app.api("POST", "/api/v1/sets", Auth::Session(&ann), Some(body)).await.status, StatusCode::CREATED);
+    }
+    let page = app.api("GET", "/api/v1/sets?q=t&limit=1&offset=1", Auth::Session(&ann), None).await.json();
+    assert_eq!((page["total"].as_i64(), page["sets"].as_array().map(Vec::len)), (Some(2), Some(1)), "{page}");
+    let listed = &page["sets"][0];
+    assert_eq!(listed["name"], "two");
+    let read = app.api("GET", &format!("/api/v1/sets/{}", listed["id"]), Auth::Session(&ann), None).await.json();
+    assert_eq!(listed, &read);
+    assert_eq!(read["measurements"]["waist"], 700.5);
+}
