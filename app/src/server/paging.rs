@@ -203,11 +203,11 @@ pub async fn fetch_json_page<T: serde::de::DeserializeOwned>(
         let rows = reads.read_all(sql.rows, rusqlite::params![owner, page.pattern, page.limit, page.offset], from_sqlite)?;
         return Ok((rows, total));
     }
-    let text = match db.backend {
+    let query = match db.backend {
         Backend::Sqlite => sql.sqlite,
         Backend::Postgres => sql.postgres,
     };
-    let row = sqlx::query(text).bind(owner).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_one(db).await?;
+    let row = sqlx::query(query).bind(owner).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_one(db).await?;
     let (total, text): (i64, String) = (row.try_get("total")?, row.try_get("page")?);
     let items = serde_json::from_str(&text).map_err(|e| Error::internal(format!("a page of the listing could not be read: {e}")))?;
     Ok((items, total))

@@ -19,7 +19,7 @@
 //! its own request time, never everyone else's.
 //!
 //! Statements keep sqlx's `$1`-style parameters, so a query has one text for both backends;
-//! they must appear in order (`$1` before `$2`), which [`SqliteReads::read`] checks.
+//! they must appear in order (`$1` before `$2`), which every read checks.
 
 use super::error::{Error, Result};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
@@ -111,9 +111,12 @@ impl SqliteReads {
         Ok(Reader { conn, deadline })
     }
 
+    /// Keeps `reader` for the next read, unless enough are idle or the reads are closed (a
+    /// read still running when [`SqliteReads::close`] emptied the list closes its connection
+    /// when it ends).
     fn give_back(&self, reader: Reader) {
         let mut idle = self.inner.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < KEEP_IDLE {
+        if idle.len() < KEEP_IDLE && !self.inner.closed.load(Ordering::Acquire) {
             idle.push(reader);
         }
     }
@@ -341,9 +344,15 @@ mod tests {
     }
 
     #[test]
-    fn after_close_every_read_is_unavailable() {
+    fn after_close_every_read_is_unavailable_and_no_connection_is_kept() {
         let (_dir, reads, _writer) = database();
-        reads.clone().close();
+        // A read running while the reads close gives its connection back afterwards.
+        let during = reads.read("SELECT 1 WHERE $1", params![1], |_| {
+            reads.close();
+            Ok(())
+        });
+        assert_eq!(during.unwrap(), Some(()));
+        assert_eq!(reads.inner.idle.lock().unwrap().len(), 0, "a connection was kept after close");
         assert!(matches!(name_of(&reads, 1), Err(Error::Database(sqlx::Error::PoolClosed))));
     }
 
