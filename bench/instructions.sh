@@ -28,9 +28,7 @@ TOP="${TOP:-25}"
 
 ensure_tool valgrind
 server_binary
-say "building hello-world (cargo build --release -p tapeline-bench --bin hello)"
-cargo build --release -p tapeline-bench --bin hello
-HELLO="$CARGO_TARGET_DIR/release/hello"
+hello_binary
 
 WORK="$(mktemp -d)"
 PID=""

@@ -26,6 +26,13 @@ server_binary() {
   fi
 }
 
+# axum's hello-world baseline (bench/src/bin/hello.rs), built here, in HELLO.
+hello_binary() {
+  say "building hello-world (cargo build --release -p tapeline-bench --bin hello)"
+  cargo build --release -p tapeline-bench --bin hello
+  HELLO="$CARGO_TARGET_DIR/release/hello"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_for() { # URL: until it answers 200, at most 60 s
@@ -40,6 +47,11 @@ wait_for() { # URL: until it answers 200, at most 60 s
 # TAPELINE_DATABASE_URL, or SQLite's in TAPELINE_DATA_DIR); prints the key's token.
 make_key() { # BIN KEY_NAME LEVEL
   echo "a long password" | "$1" users create --username bench --email bench@example.org --password-stdin >/dev/null
+  new_key "$@"
+}
+
+# Another key of LEVEL for make_key's user; prints its token.
+new_key() { # BIN KEY_NAME LEVEL
   "$1" keys create --username bench --name "$2" --level "$3"
 }
 

@@ -5,9 +5,9 @@
 #   - for SQLite (a fresh data directory) and then PostgreSQL (a fresh database on the server
 #     of TAPELINE_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test, when it
 #     answers; POSTGRES=off skips it): hello-world's `GET /` is measured first, then Tapeline
-#     is started with one user, level-3 keys with a raised limit (limits and usage counting
-#     stay on; a fresh key for each route) and 51 sets, and wrk measures `GET /healthz`, `GET /api/v1/whoami`,
-#     `GET /api/v1/sets/{id}` and `GET /api/v1/sets?limit=50` (a page of 50) with the key;
+#     is started with one user and 51 sets, and wrk measures `GET /healthz`, `GET
+#     /api/v1/whoami`, `GET /api/v1/sets/{id}` and `GET /api/v1/sets?limit=50` (a page of 50),
+#     each with a fresh level-3 key with a raised limit (limits and usage counting stay on);
 #     then whoami during a log-in flood (SQLite), and whoami again from a server restarted
 #     with the key cache off (TAPELINE_KEY_CACHE_MS=0);
 #   - one table: requests/s, p50, p99, non-2xx answers, and each route's ratio to the
@@ -34,9 +34,7 @@ POSTGRES="${POSTGRES:-auto}"
 
 ensure_tool wrk
 server_binary
-say "building hello-world (cargo build --release -p tapeline-bench --bin hello)"
-cargo build --release -p tapeline-bench --bin hello
-HELLO="$CARGO_TARGET_DIR/release/hello"
+hello_binary
 
 WORK="$(mktemp -d)"
 DB=""            # the PostgreSQL database, once created
@@ -103,7 +101,7 @@ flood() { # PORT
 # the most a key may have (TAPELINE_KEY_RATE_LIMIT's 1,000,000 a minute), one key measured on
 # route after route reaches it on a fast machine, and 429s would fail the run.
 route_key() { # NAME
-  "$BIN" keys create --username bench --name "wrk $1" --level 3
+  new_key "$BIN" "wrk $1" 3
 }
 
 api() { # METHOD PATH [BODY]: with the key; prints the answer, fails on an error status
