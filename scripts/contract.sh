@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The API's contract, checked against a real server on a fresh SQLite database:
 #   1. Schemathesis (pinned, in .tools/venv) reads the served /api/openapi.json and runs every
-#      check, in every phase (examples, coverage, fuzzing, stateful), once with a key at the
-#      top level (8, an admin's) and once with a key at level 1 (a user's): any finding fails;
+#      check (but one on one operation: scripts/schemathesis.toml says why), in every phase
+#      (examples, coverage, fuzzing, stateful), once with a key at the top level (8, an
+#      admin's) and once with a key at level 1 (a user's): any finding fails;
 #   2. a client generated fresh from the served document by openapi-python-client (pinned)
 #      runs examples/generated_client.py unchanged, and examples/stdlib_client.py runs on the
 #      standard library alone — both against a key with a low rate limit, so that their 429
@@ -82,11 +83,11 @@ limit "$top" 1000000 1000000000
 # --- Schemathesis -----------------------------------------------------------------------------
 schemathesis() { # label token
   say "Schemathesis with the $1 key: every check, every phase, $EXAMPLES examples per operation"
-  # From the scratch directory: Schemathesis keeps a cache in its working directory.
+  # From the scratch directory: Schemathesis keeps a cache in its working directory. Every
+  # check is on by default; scripts/schemathesis.toml holds the one exception and its reason.
   (cd "$work" && SCHEMATHESIS_HOOKS=contract_hooks PYTHONPATH="$OLDPWD/scripts" PYTHONDONTWRITEBYTECODE=1 \
-    "$VENV/bin/st" run "$base/api/openapi.json" \
+    "$VENV/bin/st" --config-file "$OLDPWD/scripts/schemathesis.toml" run "$base/api/openapi.json" \
     --header "Authorization: Bearer $2" \
-    --checks all \
     --phases examples,coverage,fuzzing,stateful \
     --max-examples "$EXAMPLES" \
     --workers 1 \
