@@ -5,6 +5,7 @@
 # on versus off) rather than against a fixed number.
 #
 #   bash scripts/bench.sh            # each route against axum's hello-world (bench/routes.sh)
+#   bash scripts/bench.sh flood      # whoami's p99 calm and during a log-in flood, in rounds (bench/flood.sh)
 #   bash scripts/bench.sh cluster    # throughput through nginx, 1–3 processes (bench/cluster.sh)
 #   bash scripts/bench.sh instructions  # instructions per request under callgrind (bench/instructions.sh)
 #   bash scripts/bench.sh criterion  # every criterion benchmark (bench/benches/, bench profile)
@@ -13,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 case "${1:-routes}" in
   routes) exec bash bench/routes.sh ;;
+  flood) exec bash bench/flood.sh ;;
   cluster) exec bash bench/cluster.sh ;;
   instructions) exec bash bench/instructions.sh ;;
 esac
