@@ -27,10 +27,6 @@ ROOT="$PWD"
 source scripts/setup.sh
 source bench/lib.sh
 
-DURATION="${DURATION:-8s}"
-CONNECTIONS="${CONNECTIONS:-32}"
-THREADS="${THREADS:-2}"
-WARMUP="${WARMUP:-2s}"
 ROUNDS="${ROUNDS:-3}"
 RATE="${RATE:-20}"
 LOAD="${LOAD:-login}"
@@ -94,7 +90,6 @@ measure() { # LABEL: wrk on whoami; sets P99 and STATS (faults, switches during 
     FAILED=1
   fi
 }
-us() { awk '{ v = $1 + 0; if ($1 ~ /us$/) print v; else if ($1 ~ /ms$/) print v * 1000; else print v * 1000000 }' <<<"$1"; }
 
 say "warming up"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $TOKEN" "$URL" >/dev/null

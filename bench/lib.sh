@@ -1,5 +1,15 @@
-# Shell helpers shared by the server benchmarks (bench/cluster.sh, bench/routes.sh,
-# bench/instructions.sh); sourced, not run. Expects `set -euo pipefail` in the caller.
+# Shell helpers shared by the server benchmarks (bench/cluster.sh, bench/flood.sh,
+# bench/routes.sh, bench/instructions.sh); sourced, not run. Expects `set -euo pipefail` in the caller.
+
+# wrk's settings (issue 12's: 2 threads, 32 connections, 8 s after a 2-s warm-up), each
+# overridable from the environment; bench/cluster.sh sets its own before sourcing this.
+DURATION="${DURATION:-8s}"
+CONNECTIONS="${CONNECTIONS:-32}"
+THREADS="${THREADS:-2}"
+WARMUP="${WARMUP:-2s}"
+
+# A wrk latency (`850.00us`, `1.63ms`, `2.01s`) in microseconds.
+us() { awk '{ v = $1 + 0; if ($1 ~ /us$/) print v; else if ($1 ~ /ms$/) print v * 1000; else print v * 1000000 }' <<<"$1"; }
 
 say() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
 

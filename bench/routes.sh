@@ -25,10 +25,6 @@ ROOT="$PWD"
 source scripts/setup.sh
 source bench/lib.sh
 
-DURATION="${DURATION:-8s}"
-CONNECTIONS="${CONNECTIONS:-32}"
-THREADS="${THREADS:-2}"
-WARMUP="${WARMUP:-2s}"
 ADMIN_URL="${TAPELINE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 POSTGRES="${POSTGRES:-auto}"
 
@@ -178,7 +174,6 @@ for row in "${ROWS[@]}"; do
 done
 echo
 echo "Server peak RSS (VmHWM): $(IFS=';'; echo "${RSS[*]}" | sed 's/;/, /g')"
-us() { awk '{ v = $1 + 0; if ($1 ~ /us$/) print v; else if ($1 ~ /ms$/) print v * 1000; else print v * 1000000 }' <<<"$1"; }
 CALM=""; STORM=""
 for row in "${ROWS[@]}"; do
   IFS='|' read -r route db rps p50 p99 non2xx ratio <<<"$row"
