@@ -184,9 +184,21 @@ async fn fetch(state: &AppState, principal: &Principal, id: i64, own: Permission
 /// The row of pattern `id` if the caller owns it or acts at `others`' level.
 async fn find(state: &AppState, principal: &Principal, id: i64, others: Permission) -> Result<Option<PatternRow>> {
     let sql = concat!("SELECT ", pattern_columns!(), " FROM patterns p WHERE p.id = $1 AND (p.user_id = $2 OR $3 >= $4)");
+    let [account, level, staff] = scope_values(principal, others);
     if let Some(reads) = state.db.sqlite_reads() {
-        let [account, level, staff] = scope_values(principal, others);
         return reads.read(sql, [id, account, level, staff], PatternRow::from_sqlite);
+    }
+    // On PostgreSQL: the same condition, for every read waiting at this moment at once.
+    let many = concat!(
+        "SELECT q.n, ",
+        pattern_columns!(),
+        " FROM unnest($1::text::int8[], $2::text::int8[], $3::text::int8[], $4::text::int8[])",
+        " WITH ORDINALITY AS q(id, account, level, staff, n)",
+        " JOIN patterns p ON p.id = q.id AND (p.user_id = q.account OR q.level >= q.staff)"
+    );
+    if let Some(reads) = state.db.coalesced(many) {
+        let row = reads.read(vec![id, account, level, staff]).await?;
+        return Ok(row.map(|row| PatternRow::from_row(&row)).transpose()?);
     }
     Ok(sqlx::query_as::<_, PatternRow>(sql).bind(id).bind_scope(principal, others).fetch_optional(&state.db).await?)
 }

@@ -9,8 +9,11 @@
 //!
 //! On a SQLite file the hot reads (a set or a pattern by id, a page of a listing, a key the
 //! key cache does not hold, a session) skip the pool: [`Db::sqlite_reads`] runs them on the request's own thread, with the same query
-//! text (see [`super::sqlite_reads`] for why and when that is safe).
+//! text (see [`super::sqlite_reads`] for why and when that is safe). On PostgreSQL a set or
+//! a pattern by id is read through [`Db::coalesced`]: the reads waiting at the same moment
+//! leave as one statement (see [`super::coalesce`]).
 
+use super::coalesce::Coalescer;
 use super::error::{server_ended_session, Error, Result};
 use super::sqlite_reads::SqliteReads;
 use deadpool::managed::{self, Metrics, RecycleResult};
@@ -19,7 +22,9 @@ use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use sqlx::any::{AnyConnectOptions, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
 use sqlx::{Any, AnyConnection, ConnectOptions, Connection, Either, Execute, Executor, Row, SqlStr};
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A pooled connection unused for longer than this is pinged before it is handed out.
@@ -51,12 +56,16 @@ pub enum Backend {
 /// is dropped rather than handed out (see [`breaks_connection`]).
 ///
 /// On a SQLite file, [`Db::sqlite_reads`] also runs hot reads on the request's own thread
-/// (see [`SqliteReads`]).
+/// (see [`SqliteReads`]); on PostgreSQL, [`Db::coalesced`] sends reads that wait at the same
+/// moment as one statement (see [`Coalescer`]).
 #[derive(Clone)]
 pub struct Db {
     pool: managed::Pool<Connector>,
     pub backend: Backend,
     reads: Option<SqliteReads>,
+    /// PostgreSQL's coalesced reads, one per statement (keyed by the statement text's
+    /// address: each is a `&'static str`), started on first use.
+    coalesced: Option<Arc<Mutex<HashMap<usize, Coalescer>>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -154,7 +163,8 @@ impl Db {
             .recycle_timeout(Some(ACQUIRE_TIMEOUT))
             .build()
             .map_err(|e| Error::internal(format!("cannot build the connection pool: {e}")))?;
-        let mut db = Db { pool, backend, reads: None };
+        let coalesced = (backend == Backend::Postgres).then(Default::default);
+        let mut db = Db { pool, backend, reads: None, coalesced };
         let mut conn = db.acquire().await?;
         if backend == Backend::Sqlite {
             // WAL is a property of the file: set once, it stays.
@@ -188,6 +198,33 @@ impl Db {
     /// read runs here when it can, on the pool otherwise, with one query text for both.
     pub fn sqlite_reads(&self) -> Option<&SqliteReads> {
         self.reads.as_ref()
+    }
+
+    /// On PostgreSQL, the reads of `sql` coalesced into one statement for the reads that wait
+    /// at the same moment (see [`Coalescer`] for what `sql` must be); `None` on SQLite.
+    pub fn coalesced(&self, sql: &'static str) -> Option<Coalescer> {
+        let coalesced = self.coalesced.as_ref()?;
+        let mut started = coalesced.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let reads = started.entry(sql.as_ptr() as usize).or_insert_with(|| {
+            // The statements get the pool without this map, which holds their task's queue:
+            // the task ends when the map goes, with the last `Db` sharing it.
+            let db = Db { pool: self.pool.clone(), backend: self.backend, reads: None, coalesced: None };
+            Coalescer::start(Arc::new(move |arrays: Vec<String>| {
+                let db = db.clone();
+                Box::pin(async move {
+                    let query = arrays.into_iter().fold(sqlx::query(sql), |query, array| query.bind(array));
+                    query.fetch_all(&db).await
+                })
+            }))
+        });
+        Some(reads.clone())
+    }
+
+    /// On PostgreSQL, the reads answered and the statements sent by every [`Coalescer`] so
+    /// far: `(reads, statements)`; `None` on SQLite.
+    pub fn coalesced_counts(&self) -> Option<(u64, u64)> {
+        let coalesced = self.coalesced.as_ref()?.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Some(coalesced.values().map(Coalescer::counts).fold((0, 0), |(r, s), (reads, statements)| (r + reads, s + statements)))
     }
 
     /// Connections open, idle, and the most the pool opens: for the metrics.

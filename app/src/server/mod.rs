@@ -5,6 +5,7 @@
 //! Layering: nothing here knows about accounts, keys or any other resource; `auth`, `state`
 //! and the resources build on it, never the other way round.
 
+pub mod coalesce;
 pub mod config;
 pub mod cookie;
 pub mod db;

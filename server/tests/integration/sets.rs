@@ -27,6 +27,7 @@ backend_tests!(
     public_sets_can_be_cloned_private_ones_cannot,
     listing_pages_through_your_own_sets_only,
     reads_answer_503_once_the_database_is_closed,
+    reads_at_the_same_moment_each_see_only_what_they_may,
 );
 
 async fn a_set_round_trips_and_patch_merges(app: TestApp) {
@@ -215,6 +216,55 @@ async fn reads_answer_503_once_the_database_is_closed(app: TestApp) {
         let res = app.api("GET", path, Auth::Bearer(&key.token), None).await;
         assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {}", res.text());
         assert_eq!(res.json()["code"], "service_unavailable", "{path}");
+    }
+}
+
+/// Many reads of sets at once, by different people: on PostgreSQL they leave in fewer
+/// statements than there are reads (`server::coalesce`), and each still gets exactly what
+/// its caller may see — its own set, a public one, or `not_found`.
+async fn reads_at_the_same_moment_each_see_only_what_they_may(app: TestApp) {
+    let ann = app.signed_up("ann").await;
+    let bob = app.signed_up("bob").await;
+    let ann_key = app.create_key(Auth::Session(&ann), json!({ "name": "k", "level": 3 })).await;
+    let bob_key = app.create_key(Auth::Session(&bob), json!({ "name": "k", "level": 3 })).await;
+    let app = &app;
+    let new_set = |token: &str, name: &str, public: bool| {
+        let body = json!({ "name": name, "public": public, "measurements": { "waist": 700 } });
+        let token = token.to_owned();
+        async move { app.api("POST", "/api/v1/sets", Auth::Bearer(&token), Some(body)).await.json()["id"].as_i64().unwrap() }
+    };
+    let private = new_set(&ann_key.token, "ann's own", false).await;
+    let public = new_set(&ann_key.token, "ann's shared", true).await;
+    let bobs = new_set(&bob_key.token, "bob's own", false).await;
+    let before = app.state.db.coalesced_counts();
+    // (method, reader, path, the status and name it must get): reads of a set, and clones,
+    // which read the source as the caller (a public set is anyone's to clone).
+    let cases = [
+        ("GET", &ann_key.token, format!("/api/v1/sets/{private}"), StatusCode::OK, Some("ann's own")),
+        ("GET", &bob_key.token, format!("/api/v1/sets/{private}"), StatusCode::NOT_FOUND, None),
+        ("GET", &bob_key.token, format!("/api/v1/sets/{public}"), StatusCode::NOT_FOUND, None),
+        ("GET", &bob_key.token, format!("/api/v1/sets/{bobs}"), StatusCode::OK, Some("bob's own")),
+        ("GET", &ann_key.token, format!("/api/v1/sets/{bobs}"), StatusCode::NOT_FOUND, None),
+        ("GET", &ann_key.token, format!("/api/v1/sets/{}", bobs + 1000), StatusCode::NOT_FOUND, None),
+        ("POST", &bob_key.token, format!("/api/v1/sets/{public}/clone"), StatusCode::CREATED, Some("ann's shared (copy)")),
+        ("POST", &bob_key.token, format!("/api/v1/sets/{private}/clone"), StatusCode::NOT_FOUND, None),
+    ];
+    let all: Vec<_> = (0..8).flat_map(|_| cases.iter()).collect();
+    let reads = all.iter().map(|(method, token, path, _, _)| app.api(method, path, Auth::Bearer(token), None));
+    let answers = futures_util::future::join_all(reads).await;
+    for (answer, (method, _, path, status, name)) in answers.iter().zip(&all) {
+        let what = if *status == StatusCode::NOT_FOUND { answer.json()["code"].clone() } else { answer.json()["name"].clone() };
+        let expected = name.map_or(json!("not_found"), |name| json!(name));
+        assert_eq!((answer.status, what), (*status, expected), "{method} {path}");
+    }
+    match (before, app.state.db.coalesced_counts()) {
+        (Some((reads_before, statements_before)), Some((reads, statements))) => {
+            let (reads, statements) = (reads - reads_before, statements - statements_before);
+            assert_eq!(reads, answers.len() as u64, "every read went through the coalesced statements");
+            assert!(statements < reads, "{reads} reads in {statements} statements");
+        }
+        (None, None) => assert_eq!(app.state.db.backend, app::server::db::Backend::Sqlite),
+        other => panic!("{other:?}"),
     }
 }
 

@@ -1,0 +1,182 @@
+//! Reads of one row each, coalesced into one query on PostgreSQL.
+//!
+//! On PostgreSQL most of a set's read is not the query but its round trip: the server
+//! writes to the socket, which wakes the database's backend on the other core; the backend
+//! answers, which wakes the server again. In `perf` half of the server's time under the
+//! route benchmark was the kernel doing exactly that, and the backend spent more CPU per
+//! query than the server spent on the rest of the request (README, *Benchmarks*).
+//!
+//! A [`Coalescer`] sends the reads that wait at the same moment as one statement. Each read
+//! is a row of integer values; the statement gets each column of values as one array and
+//! `unnest`s them `WITH ORDINALITY`, so it answers every read's row at once, numbered by the
+//! read (`n`, from 1), and a read whose row the statement does not return is answered
+//! `None`. The statement keeps the reads' own conditions (the owner-or-staff filter is in
+//! its `JOIN`), so what each caller may see is decided in SQL as before.
+//!
+//! At most [`in_flight`] statements (one per core) run at once: while they run, new reads
+//! wait in the queue and leave together in the next statement. Under light load a read
+//! therefore goes out at once, alone; under load the statements grow, up to
+//! [`MOST_IN_ONE`] reads. A statement's failure is every one of its reads' failure.
+
+use super::error::{server_ended_session, Error, Result};
+use futures_util::future::BoxFuture;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+/// Statements in flight at once, for one kind of read: one per core, at least two.
+pub fn in_flight() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
+}
+/// The most reads one statement answers.
+pub const MOST_IN_ONE: usize = 64;
+
+struct Pending {
+    values: Vec<i64>,
+    answer: oneshot::Sender<Result<Option<AnyRow>>>,
+}
+
+/// One kind of read (one statement), coalesced. Cheap to clone.
+#[derive(Clone)]
+pub struct Coalescer {
+    queue: mpsc::UnboundedSender<Pending>,
+    counts: Arc<Counts>,
+}
+
+/// Reads answered and statements sent so far, by one [`Coalescer`].
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub reads: AtomicU64,
+    pub statements: AtomicU64,
+}
+
+impl std::fmt::Debug for Coalescer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Coalescer").finish_non_exhaustive()
+    }
+}
+
+/// Runs the statement with these parameters (one array literal per value of a read, in
+/// order) and returns its rows: each starts with the number `n` of the read it answers.
+pub type Statement = Arc<dyn Fn(Vec<String>) -> BoxFuture<'static, Result<Vec<AnyRow>, sqlx::Error>> + Send + Sync>;
+
+impl Coalescer {
+    /// Starts the task that sends the reads as `statement`s (which `server::db` makes of a
+    /// query text: one text parameter per value of a read, `$1::text::int8[]` …, and the
+    /// read's number `n` first in each row). The task ends when the last `Coalescer` is
+    /// dropped.
+    pub fn start(statement: Statement) -> Coalescer {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        let counts = Arc::<Counts>::default();
+        tokio::spawn(send_statements(statement, waiting, counts.clone()));
+        Coalescer { queue, counts }
+    }
+
+    /// Reads answered and statements sent so far: `(reads, statements)`.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.counts.reads.load(Relaxed), self.counts.statements.load(Relaxed))
+    }
+
+    /// The row `sql` returns for `values`, if any.
+    pub async fn read(&self, values: Vec<i64>) -> Result<Option<AnyRow>> {
+        let (answer, answered) = oneshot::channel();
+        self.queue
+            .send(Pending { values, answer })
+            .map_err(|_| Error::internal("the coalesced reads have stopped"))?;
+        answered.await.map_err(|_| Error::internal("a coalesced read was dropped"))?
+    }
+}
+
+async fn send_statements(statement: Statement, mut waiting: mpsc::UnboundedReceiver<Pending>, counts: Arc<Counts>) {
+    let in_flight = Arc::new(Semaphore::new(in_flight()));
+    loop {
+        // A free slot first: while every slot is taken, reads gather in the queue.
+        let Ok(slot) = in_flight.clone().acquire_owned().await else { return };
+        let Some(first) = waiting.recv().await else { return };
+        let mut reads = vec![first];
+        while reads.len() < MOST_IN_ONE {
+            match waiting.try_recv() {
+                Ok(read) => reads.push(read),
+                Err(_) => break,
+            }
+        }
+        counts.statements.fetch_add(1, Relaxed);
+        counts.reads.fetch_add(reads.len() as u64, Relaxed);
+        let statement = statement.clone();
+        tokio::spawn(async move {
+            answer(&statement, reads).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Runs one statement for `reads` and answers each of them.
+async fn answer(statement: &Statement, reads: Vec<Pending>) {
+    let columns = reads.first().map_or(0, |read| read.values.len());
+    debug_assert!(reads.iter().all(|read| read.values.len() == columns), "one statement, one number of values");
+    let arrays = (0..columns)
+        .map(|column| array_literal(reads.iter().map(|read| read.values.get(column).copied().unwrap_or_default())))
+        .collect();
+    let mut rows: Vec<Option<AnyRow>> = std::iter::repeat_with(|| None).take(reads.len()).collect();
+    let failed = match statement(arrays).await {
+        Ok(found) => found.into_iter().try_for_each(|row| {
+            let n = row.try_get::<i64, _>(0)?;
+            if let Some(slot) = usize::try_from(n - 1).ok().and_then(|i| rows.get_mut(i)) {
+                *slot = Some(row);
+            }
+            Ok::<_, sqlx::Error>(())
+        }),
+        Err(e) => Err(e),
+    };
+    match failed {
+        Ok(()) => {
+            for (read, row) in reads.into_iter().zip(rows) {
+                let _ = read.answer.send(Ok(row));
+            }
+        }
+        Err(e) => {
+            for read in reads {
+                let _ = read.answer.send(Err(shared_failure(&e)));
+            }
+        }
+    }
+}
+
+/// `{1,2,3}`: PostgreSQL's text form of an array of integers.
+fn array_literal(values: impl Iterator<Item = i64>) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::from("{");
+    for (i, value) in values.enumerate() {
+        let comma = if i > 0 { "," } else { "" };
+        let _ = write!(text, "{comma}{value}");
+    }
+    text.push('}');
+    text
+}
+
+/// The failure of a statement as each of its reads reports it: unavailable (`503`) when the
+/// database is, an internal error (`500`, logged) otherwise.
+fn shared_failure(e: &sqlx::Error) -> Error {
+    match e {
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed.into(),
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut.into(),
+        sqlx::Error::Io(io) => sqlx::Error::Io(std::io::Error::new(io.kind(), io.to_string())).into(),
+        e if server_ended_session(e) => {
+            sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, e.to_string())).into()
+        }
+        e => Error::internal(format!("a coalesced read failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_are_written_as_postgresql_reads_them() {
+        assert_eq!(array_literal([1, -2, i64::MAX].into_iter()), "{1,-2,9223372036854775807}");
+        assert_eq!(array_literal(std::iter::empty()), "{}");
+    }
+}
