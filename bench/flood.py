@@ -3,8 +3,10 @@ killed, each second from a fresh loopback address (127.0.x.y) and fresh user nam
 botnet, so that the log-in throttle (per address and per name) never refuses one before its
 argon2id verification. One process, one keep-alive connection per second: the client itself
 costs next to nothing beside the server it measures. Each answer's `code` is appended to OUT.
+With `refused`, the password is empty: every log-in is refused (`validation_failed`) before
+the throttle and the hash, which measures the log-in path without the hash.
 
-    python3 bench/flood.py PORT OUT [RATE]
+    python3 bench/flood.py PORT OUT [RATE] [refused]
 """
 import http.client
 import json
@@ -15,6 +17,8 @@ import urllib.parse
 
 port, out = int(sys.argv[1]), sys.argv[2]
 rate = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+refused = len(sys.argv) > 4 and sys.argv[4] == "refused"
+password, expected = ("", "validation_failed") if refused else ("not the password", "invalid_credentials")
 lock = threading.Lock()
 
 
@@ -25,7 +29,7 @@ def second(n: int, start: float) -> None:
         delay = start + i / rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        body = urllib.parse.urlencode({"username": f"flood{n}-{i}", "password": "not the password"})
+        body = urllib.parse.urlencode({"username": f"flood{n}-{i}", "password": password})
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
@@ -39,7 +43,7 @@ def second(n: int, start: float) -> None:
             code = type(e).__name__
         with lock, open(out, "a") as f:
             f.write(f"{code}\n")
-        if code != "invalid_credentials":
+        if code != expected:
             break
     conn.close()
 

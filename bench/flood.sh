@@ -11,15 +11,17 @@
 #   - one table: each round's calm and flooded p99, their change, the flood's answers and
 #     how many were refused after a hash, and the server's minor page faults and context
 #     switches during each measurement; then the median change.
-# LOAD=spin replaces the log-in flood with a control that has nothing of Tapeline in it:
-# bench/src/bin/spin.rs, another process doing the same amount of CPU work (RATE units a
-# second of 15 ms, about one verification's time here) as pure arithmetic, under the idle
-# scheduling policy of the server's hashing threads (`chrt --idle 0`). Any non-2xx answer
-# on the key route or socket error fails the script.
+# Two controls take the flood's place: LOAD=refused sends the same log-ins with an empty
+# password, refused before the throttle and the hash (the log-in path without argon2id);
+# LOAD=spin has nothing of Tapeline in it: bench/src/bin/spin.rs, another process doing CPU
+# work as pure arithmetic (RATE units a second of 15 ms, about one verification's time
+# here) under the idle scheduling policy of the server's hashing threads (`chrt --idle 0`).
+# Any non-2xx answer on the key route or socket error fails the script.
 #
 #   bash bench/flood.sh                  # (or bash scripts/bench.sh flood)
 #   ROUNDS=5 DURATION=10s bash bench/flood.sh
-#   LOAD=spin bash bench/flood.sh        # the control
+#   LOAD=refused bash bench/flood.sh     # the controls
+#   LOAD=spin bash bench/flood.sh
 #   TAPELINE_BIN=/tmp/tapeline-before bash bench/flood.sh   # a build of your own
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,12 +36,12 @@ LOAD="${LOAD:-login}"
 ensure_tool wrk
 server_binary
 case "$LOAD" in
-  login) ;;
+  login | refused) ;;
   spin)
     say "building the control (cargo build --release -p tapeline-bench --bin spin)"
     cargo build --release -p tapeline-bench --bin spin
     SPIN="$CARGO_TARGET_DIR/release/spin" ;;
-  *) echo "error: LOAD must be login or spin, not $LOAD" >&2; exit 2 ;;
+  *) echo "error: LOAD must be login, refused or spin, not $LOAD" >&2; exit 2 ;;
 esac
 
 WORK="$(mktemp -d)"
@@ -101,8 +103,8 @@ for round in $(seq "$ROUNDS"); do
   calm="$P99"; calm_stats="$STATS"
   say "round $round of $ROUNDS: during the $LOAD load"
   : >"$WORK/flood.txt"
-  if [ "$LOAD" = login ]; then
-    python3 "$ROOT/bench/flood.py" "$PORT" "$WORK/flood.txt" "$RATE" &
+  if [ "$LOAD" != spin ]; then
+    python3 "$ROOT/bench/flood.py" "$PORT" "$WORK/flood.txt" "$RATE" "$LOAD" &
   else
     chrt --idle 0 "$SPIN" "$WORK/flood.txt" "$RATE" &
   fi
@@ -123,6 +125,9 @@ echo "whoami on SQLite, wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency on $
 if [ "$LOAD" = login ]; then
   echo "flooded: $RATE wrong-password log-ins a second (bench/flood.py)"
   done_column="log-ins answered / refused after a hash"
+elif [ "$LOAD" = refused ]; then
+  echo "flooded: the control, $RATE log-ins a second with an empty password, refused before any hash (bench/flood.py refused)"
+  done_column="log-ins answered / —"
 else
   echo "flooded: the control, $RATE units a second of 15 ms of arithmetic in another process, under SCHED_IDLE (bench/src/bin/spin.rs)"
   done_column="units done / —"
@@ -132,7 +137,7 @@ echo "| round | p99 calm | p99 flooded | change | $done_column | faults / switch
 echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "median change: $(printf '%s\n' "${CHANGES[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}') %"
+echo "median change: $(printf '%s\n' "${CHANGES[@]}" | sort -g | awk '{a[NR] = $1} END {printf "%+d", a[int((NR + 1) / 2)]}') %"
 echo "server peak RSS (VmHWM): $(awk '/^VmHWM:/ {printf "%.1f MB", $2 / 1024}' "/proc/$SERVER_PID/status")"
 if [ "$FAILED" != 0 ]; then
   say "some answers were not 2xx (see above): failing"
