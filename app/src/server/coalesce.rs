@@ -16,7 +16,11 @@
 //! At most [`in_flight`] statements (one per core) run at once: while they run, new reads
 //! wait in the queue and leave together in the next statement. Under light load a read
 //! therefore goes out at once, alone; under load the statements grow, up to
-//! [`MOST_IN_ONE`] reads. A statement's failure is every one of its reads' failure.
+//! [`MOST_IN_ONE`] reads. A statement's failure is every one of its reads' failure. A read
+//! whose caller has gone by the time its statement leaves is left out of it, and one that
+//! waited longer than a query waits for a connection is answered `503` without being sent,
+//! so that a database that stopped answering cannot leave reads queued behind it for
+//! longer than the pool would have.
 
 use super::error::{server_ended_session, Error, Result};
 use futures_util::future::BoxFuture;
@@ -24,6 +28,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// Statements in flight at once, for one kind of read: one per core, at least two.
@@ -35,6 +40,7 @@ pub const MOST_IN_ONE: usize = 64;
 
 struct Pending {
     values: Vec<i64>,
+    queued: Instant,
     answer: oneshot::Sender<Result<Option<AnyRow>>>,
 }
 
@@ -65,12 +71,12 @@ pub type Statement = Arc<dyn Fn(Vec<String>) -> BoxFuture<'static, Result<Vec<An
 impl Coalescer {
     /// Starts the task that sends the reads as `statement`s (which `server::db` makes of a
     /// query text: one text parameter per value of a read, `$1::text::int8[]` …, and the
-    /// read's number `n` first in each row). The task ends when the last `Coalescer` is
-    /// dropped.
-    pub fn start(statement: Statement) -> Coalescer {
+    /// read's number `n` first in each row); a read queued for longer than `most_wait` is
+    /// answered `503` instead. The task ends when the last `Coalescer` is dropped.
+    pub fn start(statement: Statement, most_wait: Duration) -> Coalescer {
         let (queue, waiting) = mpsc::unbounded_channel();
         let counts = Arc::<Counts>::default();
-        tokio::spawn(send_statements(statement, waiting, counts.clone()));
+        tokio::spawn(send_statements(statement, most_wait, waiting, counts.clone()));
         Coalescer { queue, counts }
     }
 
@@ -83,24 +89,28 @@ impl Coalescer {
     pub async fn read(&self, values: Vec<i64>) -> Result<Option<AnyRow>> {
         let (answer, answered) = oneshot::channel();
         self.queue
-            .send(Pending { values, answer })
+            .send(Pending { values, queued: Instant::now(), answer })
             .map_err(|_| Error::internal("the coalesced reads have stopped"))?;
         answered.await.map_err(|_| Error::internal("a coalesced read was dropped"))?
     }
 }
 
-async fn send_statements(statement: Statement, mut waiting: mpsc::UnboundedReceiver<Pending>, counts: Arc<Counts>) {
+async fn send_statements(statement: Statement, most_wait: Duration, mut waiting: mpsc::UnboundedReceiver<Pending>, counts: Arc<Counts>) {
     let in_flight = Arc::new(Semaphore::new(in_flight()));
     loop {
         // A free slot first: while every slot is taken, reads gather in the queue.
         let Ok(slot) = in_flight.clone().acquire_owned().await else { return };
-        let Some(first) = waiting.recv().await else { return };
-        let mut reads = vec![first];
-        while reads.len() < MOST_IN_ONE {
-            match waiting.try_recv() {
-                Ok(read) => reads.push(read),
-                Err(_) => break,
+        let mut reads = Vec::new();
+        while reads.is_empty() {
+            let Some(first) = waiting.recv().await else { return };
+            let mut gathered = vec![first];
+            while gathered.len() < MOST_IN_ONE {
+                match waiting.try_recv() {
+                    Ok(read) => gathered.push(read),
+                    Err(_) => break,
+                }
             }
+            reads = gathered.into_iter().filter_map(|read| still_wanted(read, most_wait)).collect();
         }
         counts.statements.fetch_add(1, Relaxed);
         counts.reads.fetch_add(reads.len() as u64, Relaxed);
@@ -110,6 +120,19 @@ async fn send_statements(statement: Statement, mut waiting: mpsc::UnboundedRecei
             drop(slot);
         });
     }
+}
+
+/// `read`, unless its caller has gone, or it has waited longer than `most_wait` (then it is
+/// answered here, `503` as a query that got no connection in time).
+fn still_wanted(read: Pending, most_wait: Duration) -> Option<Pending> {
+    if read.answer.is_closed() {
+        return None;
+    }
+    if read.queued.elapsed() > most_wait {
+        let _ = read.answer.send(Err(sqlx::Error::PoolTimedOut.into()));
+        return None;
+    }
+    Some(read)
 }
 
 /// Runs one statement for `reads` and answers each of them.
@@ -173,6 +196,56 @@ fn shared_failure(e: &sqlx::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The queue's own rules, with a statement that answers no rows once let go and
+    /// records how many reads each of its runs carried (what a statement does with a real
+    /// database is tested through the router on PostgreSQL: `sets::reads_at_the_same_moment…`).
+    #[tokio::test]
+    async fn reads_that_waited_too_long_are_refused_and_abandoned_ones_are_not_sent() {
+        let go = Arc::new(Semaphore::new(0));
+        let carried = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let statement: Statement = {
+            let (go, carried) = (go.clone(), carried.clone());
+            Arc::new(move |arrays: Vec<String>| {
+                let (go, carried) = (go.clone(), carried.clone());
+                Box::pin(async move {
+                    carried.lock().unwrap().push(arrays[0].split(',').count());
+                    go.acquire().await.unwrap().forget();
+                    Ok(Vec::new())
+                })
+            })
+        };
+        let reads = Coalescer::start(statement, Duration::from_millis(200));
+        // Every slot taken by a statement that waits to be let go, one read each.
+        let mut busy = Vec::new();
+        for i in 0..in_flight() {
+            busy.push(tokio::spawn({
+                let reads = reads.clone();
+                async move { reads.read(vec![i as i64]).await }
+            }));
+            while carried.lock().unwrap().len() <= i {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        // One read waits past the limit; then one, still young, is abandoned by its caller.
+        let late = tokio::spawn({ let reads = reads.clone(); async move { reads.read(vec![100]).await } });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let abandoned = tokio::spawn({ let reads = reads.clone(); async move { reads.read(vec![101]).await } });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        abandoned.abort();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        go.add_permits(1000); // every statement from now on runs at once
+        for read in busy {
+            assert!(read.await.unwrap().unwrap().is_none());
+        }
+        let late = late.await.unwrap();
+        assert!(matches!(late, Err(Error::Database(sqlx::Error::PoolTimedOut))), "{:?}", late.map(|row| row.is_some()));
+        // A read after all that goes out alone, at once.
+        assert!(reads.read(vec![102]).await.unwrap().is_none());
+        let carried = carried.lock().unwrap().clone();
+        assert_eq!(carried, vec![1; in_flight() + 1], "neither the late nor the abandoned read was sent");
+        assert_eq!(reads.counts(), (in_flight() as u64 + 1, in_flight() as u64 + 1));
+    }
 
     #[test]
     fn arrays_are_written_as_postgresql_reads_them() {

@@ -209,13 +209,15 @@ impl Db {
             // The statements get the pool without this map, which holds their task's queue:
             // the task ends when the map goes, with the last `Db` sharing it.
             let db = Db { pool: self.pool.clone(), backend: self.backend, reads: None, coalesced: None };
-            Coalescer::start(Arc::new(move |arrays: Vec<String>| {
+            let statement = move |arrays: Vec<String>| -> BoxFuture<'static, Result<Vec<AnyRow>, sqlx::Error>> {
                 let db = db.clone();
                 Box::pin(async move {
                     let query = arrays.into_iter().fold(sqlx::query(sql), |query, array| query.bind(array));
                     query.fetch_all(&db).await
                 })
-            }))
+            };
+            // A read waits in the queue at most as long as a query waits for a connection.
+            Coalescer::start(Arc::new(statement), ACQUIRE_TIMEOUT)
         });
         Some(reads.clone())
     }
