@@ -22,7 +22,7 @@
 //! so that a database that stopped answering cannot leave reads queued behind it for
 //! longer than the pool would have.
 
-use super::error::{server_ended_session, Error, Result};
+use super::error::{is_unavailable, Error, Result};
 use futures_util::future::BoxFuture;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -180,15 +180,14 @@ fn array_literal(values: impl Iterator<Item = i64>) -> String {
 }
 
 /// The failure of a statement as each of its reads reports it: unavailable (`503`) when the
-/// database is, an internal error (`500`, logged) otherwise.
+/// database is (by the rule every query's error follows, [`is_unavailable`]), an internal
+/// error (`500`, logged) otherwise. Each read gets an error of its own: `sqlx::Error` is not
+/// `Clone`.
 fn shared_failure(e: &sqlx::Error) -> Error {
     match e {
         sqlx::Error::PoolClosed => sqlx::Error::PoolClosed.into(),
         sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut.into(),
-        sqlx::Error::Io(io) => sqlx::Error::Io(std::io::Error::new(io.kind(), io.to_string())).into(),
-        e if server_ended_session(e) => {
-            sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, e.to_string())).into()
-        }
+        e if is_unavailable(e) => sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, e.to_string())).into(),
         e => Error::internal(format!("a coalesced read failed: {e}")),
     }
 }

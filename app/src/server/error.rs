@@ -74,7 +74,9 @@ impl Error {
     }
 }
 
-fn is_unavailable(e: &sqlx::Error) -> bool {
+/// Whether `e` says the database cannot be reached now (answered `503`), not that the query
+/// failed.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
         // PostgreSQL going away or refusing connections. The first query on a pooled
