@@ -258,7 +258,6 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
     let page = query.checked()?;
     let sql = json_page_sql!(
         table: "patterns",
-        where: "user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'",
         order: "id DESC",
         columns: ["id", "user_id", "name", "notes", "design", "set_id", "public", "created_at", "updated_at"],
         json: ["settings"],

@@ -193,7 +193,6 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
     let page = query.checked()?;
     let sql = json_page_sql!(
         table: "measurement_sets",
-        where: "user_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'",
         order: "id DESC",
         columns: ["id", "name", "notes", "imperial", "public", "created_at", "updated_at"],
         json: ["measurements"],

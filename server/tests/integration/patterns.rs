@@ -232,6 +232,9 @@ async fn patterns_list_and_search_your_own_only(app: TestApp) {
     assert_eq!(page["total"], 2);
     // LIKE wildcards in the search are plain characters.
     assert_eq!(app.api("GET", "/api/v1/patterns?q=%25", Auth::Session(&ann), None).await.json()["total"], 0);
+    // Even the text that, unescaped, would be the "no search" pattern.
+    assert_eq!(app.api("GET", "/api/v1/patterns?q=%25%25", Auth::Session(&ann), None).await.json()["total"], 0);
+    assert_eq!(app.api("GET", "/api/v1/patterns?q=%20", Auth::Session(&ann), None).await.json()["total"], 3, "a blank search is no search");
     assert_eq!(app.api("GET", "/api/v1/patterns?q=_", Auth::Session(&ann), None).await.json()["total"], 0);
     assert_eq!(app.api("GET", "/api/v1/patterns?limit=1&offset=1", Auth::Session(&ann), None).await.json()["patterns"][0]["name"], "Trousers");
     let res = app.api("GET", &format!("/api/v1/patterns?q={}", "x".repeat(101)), Auth::Session(&ann), None).await;
