@@ -181,13 +181,22 @@ pub fn client_addr(parts: &Parts) -> String {
 
 /// The client's address from a request's extensions (see [`client_addr`]).
 pub fn client_addr_of(extensions: &http::Extensions) -> String {
-    if let Some(ClientIp(ip)) = extensions.get::<ClientIp>() {
-        return ip.to_string();
+    address_text(client_ip_of(extensions))
+}
+
+/// The client's IP address from a request's extensions, as [`client_addr_of`] writes it out:
+/// for a caller that needs the text only sometimes, as the fair-use layer does.
+pub fn client_ip_of(extensions: &http::Extensions) -> Option<IpAddr> {
+    match extensions.get::<ClientIp>() {
+        Some(ClientIp(ip)) => Some(*ip),
+        None => extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()),
     }
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// An address of [`client_ip_of`] as text; `unknown` when there is none (a request that came
+/// from no socket, as in the tests' in-process router).
+pub fn address_text(ip: Option<IpAddr>) -> String {
+    ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 /// The client's address as [`resolve_client`] found it behind trusted proxies.
