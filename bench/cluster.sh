@@ -149,9 +149,7 @@ measure() { # NAME URL
   CPU+=("$1: $(cpu_share "$WORK/cpu.before" "$WORK/cpu.after" "$(date +%s%3N) - $started")")
   echo "$out" >&2
   echo "CPU, cores busy on average: ${CPU[-1]}" >&2
-  if grep -q "Non-2xx" <<<"$out" || grep -q "Socket errors" <<<"$out"; then
-    say "$1: some calls were not answered 200 (see above)"; exit 1
-  fi
+  answers_ok "$1" "$out" || exit 1
   local rps p50 p99
   rps="$(awk '/^Requests\/sec:/ {printf "%d", $2}' <<<"$out")"
   p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"

@@ -79,18 +79,12 @@ FAILED=0
 P99=""
 STATS=""
 measure() { # LABEL: wrk on whoami; sets P99 and STATS (faults, switches during the run)
-  local out non2xx errors f0 s0
+  local out f0 s0
   f0="$(faults)"; s0="$(switches)"
   out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "$URL")"
   STATS="$(($(faults) - f0)) / $(($(switches) - s0))"
   P99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
-  non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")"
-  errors="$(grep 'Socket errors' <<<"$out" || true)"
-  if [ "${non2xx:-0}" != 0 ] || [ -n "$errors" ]; then
-    echo "$out" >&2
-    say "$1: ${non2xx:-0} answers not 2xx ${errors:+($errors)}"
-    FAILED=1
-  fi
+  answers_ok "$1" "$out" || FAILED=1
 }
 
 say "warming up"

@@ -13,6 +13,24 @@ us() { awk '{ v = $1 + 0; if ($1 ~ /us$/) print v; else if ($1 ~ /ms$/) print v 
 
 say() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
 
+# How many answers wrk's output (its text, in OUT) counts as not 2xx: 0 when it names none.
+non2xx_of() { # OUT
+  awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }' <<<"$1"
+}
+
+# Whether every answer in wrk's output OUT was 2xx and no socket failed; if not, prints the
+# output and what went wrong, under LABEL, and returns 1 (the caller fails the run).
+answers_ok() { # LABEL OUT
+  local non2xx errors
+  non2xx="$(non2xx_of "$2")"
+  errors="$(grep 'Socket errors' <<<"$2" || true)"
+  if [ "$non2xx" != 0 ] || [ -n "$errors" ]; then
+    echo "$2" >&2
+    say "$1: $non2xx answers not 2xx ${errors:+($errors)}"
+    return 1
+  fi
+}
+
 # A command from the Debian package of the same name (wrk, valgrind), when the machine has
 # none.
 ensure_tool() { # COMMAND

@@ -63,7 +63,7 @@ RSS=()
 FAILED=0
 BASE=""          # hello-world's requests/s for the current database
 measure() { # ROUTE DATABASE URL [TOKEN]
-  local auth=() out rps p50 p99 non2xx errors ratio
+  local auth=() out rps p50 p99 ratio
   [ -n "${4:-}" ] && auth=(-H "Authorization: Bearer $4")
   say "$2: $1"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${auth[@]}" "$3" >/dev/null
@@ -72,17 +72,10 @@ measure() { # ROUTE DATABASE URL [TOKEN]
   rps="$(awk '/^Requests\/sec:/ {printf "%d", $2}' <<<"$out")"
   p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
   p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
-  non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")"
-  non2xx="${non2xx:-0}"
-  errors="$(grep 'Socket errors' <<<"$out" || true)"
-  if [ "$non2xx" != 0 ] || [ -n "$errors" ]; then
-    echo "$out" >&2
-    say "$2, $1: $non2xx answers not 2xx ${errors:+($errors)}"
-    FAILED=1
-  fi
+  answers_ok "$2, $1" "$out" || FAILED=1
   [ -z "$BASE" ] && BASE="$rps"
   ratio="$(awk -v a="$rps" -v b="$BASE" 'BEGIN { printf "%.2f", a / b }')"
-  ROWS+=("$1|$2|$rps|$p50|$p99|$non2xx|$ratio")
+  ROWS+=("$1|$2|$rps|$p50|$p99|$(non2xx_of "$out")|$ratio")
 }
 
 # 20 wrong-password log-ins a second from another client (bench/flood.py: each second from a
