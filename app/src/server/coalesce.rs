@@ -143,17 +143,16 @@ async fn answer(statement: &Statement, reads: Vec<Pending>) {
         .map(|column| array_literal(reads.iter().map(|read| read.values.get(column).copied().unwrap_or_default())))
         .collect();
     let mut rows: Vec<Option<AnyRow>> = std::iter::repeat_with(|| None).take(reads.len()).collect();
-    let failed = match statement(arrays).await {
-        Ok(found) => found.into_iter().try_for_each(|row| {
+    let placed = statement(arrays).await.and_then(|found| {
+        found.into_iter().try_for_each(|row| {
             let n = row.try_get::<i64, _>(0)?;
             if let Some(slot) = usize::try_from(n - 1).ok().and_then(|i| rows.get_mut(i)) {
                 *slot = Some(row);
             }
-            Ok::<_, sqlx::Error>(())
-        }),
-        Err(e) => Err(e),
-    };
-    match failed {
+            Ok(())
+        })
+    });
+    match placed {
         Ok(()) => {
             for (read, row) in reads.into_iter().zip(rows) {
                 let _ = read.answer.send(Ok(row));
