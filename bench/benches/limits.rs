@@ -84,6 +84,7 @@ fn app(rt: &tokio::runtime::Runtime, dir: &std::path::Path, enforce: bool, redis
         metrics_listen: None,
         redis_url,
         database_url: None,
+        database_connections: None,
         data_dir: dir.to_path_buf(),
         config,
     };

@@ -39,6 +39,12 @@ pub struct Global {
     #[arg(long, env = "TAPELINE_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// The most connections one process opens to the database (1–1000). Default: 8 on
+    /// SQLite, 16 on PostgreSQL. Several processes sharing one PostgreSQL must stay under
+    /// its `max_connections` together.
+    #[arg(long, env = "TAPELINE_DATABASE_CONNECTIONS", value_parser = clap::value_parser!(u16).range(1..=1000), global = true)]
+    pub database_connections: Option<u16>,
+
     /// Lifetime of an API key created without an expiry (e.g. `90d`, `12h`).
     #[arg(long, env = "TAPELINE_KEY_DEFAULT_EXPIRY", default_value = "90d", value_parser = parse_duration, global = true)]
     pub key_default_expiry: i64,
@@ -373,6 +379,7 @@ async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
         metrics_listen,
         redis_url,
         database_url: global.database_url.clone(),
+        database_connections: global.database_connections.map(usize::from),
         data_dir: global.data_dir.clone(),
         config: Config { public_url, trusted_proxies, ..global.config()? },
     })
@@ -388,6 +395,7 @@ async fn operator_state(global: &Global) -> anyhow::Result<AppState> {
         // here is announced to them at once (see app::auth::key_cache).
         redis_url: std::env::var("TAPELINE_REDIS_URL").ok(),
         database_url: global.database_url.clone(),
+        database_connections: global.database_connections.map(usize::from),
         data_dir: global.data_dir.clone(),
         config: global.config()?,
     })

@@ -41,7 +41,8 @@ pub fn default_database_url(data_dir: &Path) -> String {
 
 /// Opens (creating when needed) and migrates the database. Any failure here stops start-up
 /// with a message that says which step failed and never shows a password.
-pub async fn open_database(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Db> {
+/// `connections`: the most the pool opens (`None`: [`app::server::db::default_connections`]).
+pub async fn open_database(database_url: Option<&str>, connections: Option<usize>, data_dir: &Path) -> anyhow::Result<Db> {
     let url = match database_url {
         Some(url) => url.to_owned(),
         None => {
@@ -50,7 +51,7 @@ pub async fn open_database(database_url: Option<&str>, data_dir: &Path) -> anyho
             default_database_url(data_dir)
         }
     };
-    let db = Db::connect(&url)
+    let db = Db::connect_with(&url, connections)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database at {}: {}", redact_url(&url), e))?;
     db.migrate()
@@ -210,6 +211,9 @@ pub struct ServeSettings {
     /// process keeps its own in memory.
     pub redis_url: Option<String>,
     pub database_url: Option<String>,
+    /// The most connections the pool opens (`TAPELINE_DATABASE_CONNECTIONS`); `None`: the
+    /// default for the database ([`app::server::db::default_connections`]).
+    pub database_connections: Option<usize>,
     pub data_dir: PathBuf,
     pub config: Config,
 }
@@ -225,7 +229,7 @@ pub async fn build_state(settings: &ServeSettings) -> anyhow::Result<AppState> {
         }
         None => None,
     };
-    let db = open_database(settings.database_url.as_deref(), &settings.data_dir).await?;
+    let db = open_database(settings.database_url.as_deref(), settings.database_connections, &settings.data_dir).await?;
     AppState::with_shared(db, settings.config.clone(), leptos_options(settings.listen), shared)
         .await
         .map_err(|e| anyhow::anyhow!("start-up failed: {e}"))

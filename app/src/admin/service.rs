@@ -604,6 +604,7 @@ pub async fn set_key_limits(state: &AppState, actor: &Actor<'_>, id: &str, chang
     };
     audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
+    drop(conn); // back to the pool before anything else waits (see Db::acquire)
     state.keys_changed().await;
     one_key(state, id).await
 }
@@ -746,6 +747,7 @@ pub async fn suspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Reaso
     };
     audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
+    drop(conn); // back to the pool before anything else waits (see Db::acquire)
     state.keys_changed().await;
     one_user(state, id).await
 }
@@ -783,6 +785,7 @@ pub async fn unsuspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Rea
     };
     audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
+    drop(conn); // back to the pool before anything else waits (see Db::acquire)
     state.keys_changed().await;
     one_user(state, id).await
 }
@@ -844,6 +847,7 @@ pub async fn set_role(state: &AppState, actor: &Actor<'_>, id: i64, change: Role
     };
     audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
+    drop(conn); // back to the pool before anything else waits (see Db::acquire)
     state.keys_changed().await;
     one_user(state, id).await
 }

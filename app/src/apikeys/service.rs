@@ -432,6 +432,7 @@ pub async fn rotate(state: &AppState, principal: &Principal, id: &str, rotation:
     let detail = format!("rotated from key {id}, which now expires {}; expires {}", rfc3339(old_until), rfc3339(expires_at));
     let created = insert(state, &mut tx, principal, &old.name, level, expires_at, now, AuditKind::KeyRotated, &detail).await?;
     tx.commit().await?;
+    drop(conn); // back to the pool before anything else waits (see Db::acquire)
     state.keys_changed().await;
     Ok(created)
 }
@@ -669,6 +670,7 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
         audit::record_staff_action(&mut tx, action).await?;
     }
     tx.commit().await?;
+    drop(conn); // back to the pool before anything else waits (see Db::acquire)
     state.keys_changed().await;
     Ok(())
 }
@@ -715,6 +717,7 @@ pub async fn revoke_by_operator(state: &AppState, id: &str, reason: Option<&str>
     };
     audit::record_staff_action(&mut tx, action).await?;
     tx.commit().await?;
+    drop(conn); // back to the pool before anything else waits (see Db::acquire)
     state.keys_changed().await;
     Ok(())
 }

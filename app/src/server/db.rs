@@ -136,10 +136,28 @@ fn pool_error(e: managed::PoolError<sqlx::Error>) -> sqlx::Error {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// The most connections one process's pool opens when the operator does not say
+/// (`TAPELINE_DATABASE_CONNECTIONS`). On SQLite, one writer at a time is the rule; a small
+/// pool keeps the pool's readers concurrent under WAL without piling up writers waiting on
+/// the lock (the hot reads have connections of their own, [`SqliteReads`]).
+pub fn default_connections(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 8,
+        Backend::Postgres => 16,
+    }
+}
+
 impl Db {
-    /// Connects to `url` (`sqlite://…` or `postgres://…`) without migrating. One connection
-    /// is opened at once, so an unreachable database or a bad URL stops start-up here.
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) without migrating, with the pool's
+    /// default size ([`default_connections`]). One connection is opened at once, so an
+    /// unreachable database or a bad URL stops start-up here.
     pub async fn connect(url: &str) -> Result<Db> {
+        Db::connect_with(url, None).await
+    }
+
+    /// [`Db::connect`], the pool opening at most `connections` connections (the operator's
+    /// `TAPELINE_DATABASE_CONNECTIONS`; `None`: [`default_connections`]).
+    pub async fn connect_with(url: &str, connections: Option<usize>) -> Result<Db> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -152,9 +170,7 @@ impl Db {
             )));
         };
         let options = AnyConnectOptions::from_str(url)?;
-        // One writer at a time is SQLite's rule; a small pool keeps readers concurrent under
-        // WAL without piling up writers waiting on the lock.
-        let max_size = if backend == Backend::Sqlite { 8 } else { 16 };
+        let max_size = connections.unwrap_or_else(|| default_connections(backend)).max(1);
         let pool = managed::Pool::builder(Connector { options, backend })
             .max_size(max_size)
             .runtime(deadpool::Runtime::Tokio1)
@@ -181,7 +197,10 @@ impl Db {
     }
 
     /// A connection of its own, for statements that must share one (a transaction:
-    /// `db.acquire().await?.begin()`); back to the pool when dropped.
+    /// `db.acquire().await?.begin()`); back to the pool when dropped. Drop it as soon as the
+    /// transaction is over, before anything else that waits (a query on the pool, Redis): a
+    /// request holding one connection while it waits for another can wait on a pool whose
+    /// every connection is held that way, until the wait times out.
     pub async fn acquire(&self) -> Result<PooledConnection, sqlx::Error> {
         self.pool.get().await.map_err(pool_error)
     }

@@ -79,6 +79,7 @@ fn help_documents_every_setting() {
         "keys",
         "TAPELINE_DATA_DIR",
         "TAPELINE_DATABASE_URL",
+        "TAPELINE_DATABASE_CONNECTIONS",
         "[default: ./data]",
         "TAPELINE_KEY_DEFAULT_EXPIRY",
         "TAPELINE_KEY_MAX_EXPIRY",
@@ -385,6 +386,18 @@ fn bad_fair_use_limits_stop_start_up_naming_the_setting() {
     }
 }
 
+#[test]
+fn a_bad_pool_size_stops_start_up_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    for value in ["0", "1001", "-2", "many", "2.5"] {
+        let out = tapeline(dir.path()).env("TAPELINE_DATABASE_CONNECTIONS", value).args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "TAPELINE_DATABASE_CONNECTIONS={value}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("--database-connections") && stderr.contains(value), "{value}: {stderr}");
+    }
+    assert!(!dir.path().join("tapeline.db").exists(), "nothing was created");
+}
+
 /// The value of header `name` in a response's headers.
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -497,7 +510,8 @@ fn metrics_are_served_on_their_own_address_only() {
 
     let metrics_port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let address = format!("127.0.0.1:{metrics_port}");
-    let server = Server::start_with(dir.path(), None, &[("TAPELINE_METRICS_LISTEN", &address)]);
+    // The pool's size as the operator set it (the gauge reports it below).
+    let server = Server::start_with(dir.path(), None, &[("TAPELINE_METRICS_LISTEN", &address), ("TAPELINE_DATABASE_CONNECTIONS", "3")]);
     for _ in 0..2 {
         assert_eq!(server.try_request("GET", "/api/v1/whoami", &[("Authorization", &bearer)], "").unwrap().0, 200);
     }
@@ -537,7 +551,7 @@ fn metrics_are_served_on_their_own_address_only() {
     assert_eq!(families["tapeline_usage_flush_failures_total"].value(&[]), 0.0);
     let pool = &families["tapeline_db_pool_connections"];
     assert!(pool.value(&[("state", "idle")]) + pool.value(&[("state", "in_use")]) >= 1.0);
-    assert_eq!(families["tapeline_db_pool_max_connections"].value(&[]), 8.0, "SQLite's pool");
+    assert_eq!(families["tapeline_db_pool_max_connections"].value(&[]), 3.0, "the pool TAPELINE_DATABASE_CONNECTIONS set");
     for (name, family) in &families {
         assert!(name.starts_with("tapeline_"), "{name}");
         assert!(!family.samples.is_empty(), "{name}");

@@ -2,10 +2,17 @@
 
 use crate::common;
 
-use common::TestApp;
+use app::levels::Role;
+use common::{Auth, DbHandle, TestApp};
+use http::StatusCode;
+use serde_json::json;
 use sqlx::Row;
 
-backend_tests!(instance_secret_is_generated_once_and_kept, foreign_keys_are_enforced);
+backend_tests!(
+    instance_secret_is_generated_once_and_kept,
+    foreign_keys_are_enforced,
+    one_connection_is_enough_for_every_change_that_reads_its_answer_back,
+);
 
 #[tokio::test]
 async fn sqlite_runs_in_wal_mode() {
@@ -87,4 +94,36 @@ async fn a_connection_the_server_ended_fails_once_and_is_never_handed_out_again(
         }
     }
     assert!(failures <= 1, "{failures} queries failed: the ended connection went back to the pool");
+}
+
+/// The smallest pool an operator may set (`TAPELINE_DATABASE_CONNECTIONS=1`) serves the
+/// changes that commit a transaction and then read their answer back, or tell other
+/// processes, without waiting on themselves: each gives its transaction's connection back
+/// first. Held instead, the read back waited for the pool's only connection until the wait
+/// timed out, and the change was answered 503 although it had been made.
+async fn one_connection_is_enough_for_every_change_that_reads_its_answer_back(app: TestApp) {
+    let ann = app.signed_up("ann").await;
+    let ann_id = app.user_id("ann").await;
+    let key = app.create_key(Auth::Session(&ann), json!({ "name": "script" })).await;
+    let root = app.staff("root", Role::Admin).await;
+    // A restarted server over the same database, its pool one connection.
+    let state = TestApp::state_with_connections(&app.url, common::test_config(), Some(1)).await;
+    assert_eq!(state.db.pool_status().max, 1);
+    let one = TestApp { router: tapeline_server::router(state.clone()), state, url: app.url.clone(), handle: DbHandle::Borrowed };
+    let key_path = format!("/api/v1/admin/keys/{}", key.id);
+    let user_path = format!("/api/v1/admin/users/{ann_id}");
+    for (method, path, auth, body, expected) in [
+        ("POST", "/api/v1/apikeys".to_owned(), Auth::Session(&ann), Some(json!({ "name": "another" })), StatusCode::CREATED),
+        ("PATCH", key_path.clone(), Auth::Session(&root), Some(json!({ "rate_limit": 5, "reason": "too busy" })), StatusCode::OK),
+        ("PATCH", user_path.clone(), Auth::Session(&root), Some(json!({ "role": "curator" })), StatusCode::OK),
+        ("DELETE", format!("/api/v1/apikeys/{}", key.id), Auth::Session(&ann), None, StatusCode::NO_CONTENT),
+        // Suspending ends ann's sessions: last.
+        ("POST", format!("{user_path}/suspend"), Auth::Session(&root), Some(json!({ "reason": "a test" })), StatusCode::OK),
+        ("POST", format!("{user_path}/unsuspend"), Auth::Session(&root), Some(json!({ "reason": "a test" })), StatusCode::OK),
+    ] {
+        let res = one.api(method, &path, auth, body).await;
+        assert_eq!(res.status, expected, "{method} {path}: {}", res.text());
+    }
+    let user = one.api("GET", &user_path, Auth::Session(&root), None).await.json()["user"].clone();
+    assert_eq!((user["role"].clone(), user["suspended_at"].clone()), (json!("curator"), serde_json::Value::Null));
 }

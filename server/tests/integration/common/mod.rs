@@ -127,6 +127,7 @@ impl TestApp {
             metrics_listen: None,
             redis_url: Some(redis_url.to_owned()),
             database_url: Some(self.url.clone()),
+            database_connections: None,
             data_dir: "unused".into(),
             config,
         })
@@ -142,11 +143,17 @@ impl TestApp {
 
     /// A fresh state (pool, secrets, throttle) over the same database: a restarted server.
     pub async fn state(url: &str, config: Config) -> AppState {
+        Self::state_with_connections(url, config, None).await
+    }
+
+    /// [`TestApp::state`] with a pool of at most `connections` (`None`: the default).
+    pub async fn state_with_connections(url: &str, config: Config, connections: Option<usize>) -> AppState {
         tapeline_server::build_state(&tapeline_server::ServeSettings {
             listen: ([127, 0, 0, 1], 3000).into(),
             metrics_listen: None,
             redis_url: None,
             database_url: Some(url.to_owned()),
+            database_connections: connections,
             data_dir: "unused".into(),
             config,
         })
