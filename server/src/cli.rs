@@ -40,8 +40,8 @@ pub struct Global {
     pub database_url: Option<String>,
 
     /// The most connections one process opens to the database (1–1000). Default: 8 on
-    /// SQLite, 16 on PostgreSQL. Several processes sharing one PostgreSQL must stay under
-    /// its `max_connections` together.
+    /// SQLite; on PostgreSQL two per core of this machine. Several processes sharing one
+    /// PostgreSQL must stay under its `max_connections` together.
     #[arg(long, env = "TAPELINE_DATABASE_CONNECTIONS", value_parser = clap::value_parser!(u16).range(1..=1000), global = true)]
     pub database_connections: Option<u16>,
 
