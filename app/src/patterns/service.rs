@@ -14,8 +14,8 @@ use crate::error::{ErrorCode, FieldError};
 use crate::levels::Permission::{self, ReadOthersData, ReadOwnData, WriteOthersData, WriteOwnData};
 use crate::server::db::{now, rfc3339};
 use crate::server::error::ensure_valid;
-use crate::json_page_sql;
-use crate::server::paging::{fetch_json_page, ListQuery};
+use crate::page_sql;
+use crate::server::paging::{fetch_listing, ListQuery};
 use crate::server::sqlite_reads::{debug_assert_columns, Json};
 use crate::server::{Error, Result};
 use crate::sets::service::linkable;
@@ -30,8 +30,8 @@ macro_rules! pattern_columns {
 }
 
 /// A stored pattern: `S` is its settings as stored (JSON text), or parsed as they are read
-/// (in a [`json_page_sql!`] listing).
-#[derive(Debug, FromRow, serde::Deserialize)]
+/// (in a [`page_sql!`] listing).
+#[derive(Debug, FromRow)]
 struct PatternRow<S = String> {
     id: i64,
     user_id: i64,
@@ -252,18 +252,26 @@ pub async fn get_public(state: &AppState, id: i64) -> Result<Pattern> {
 }
 
 /// The caller's own patterns, newest first, one page at a time; `q` narrows them by name
-/// ([`json_page_sql!`]).
+/// ([`page_sql!`]).
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<PatternPage> {
     principal.require(ReadOwnData)?;
     let page = query.checked()?;
-    let sql = json_page_sql!(
+    let sql = page_sql!(
         table: "patterns",
         order: "id DESC",
         columns: ["id", "user_id", "name", "notes", "design", "set_id", "public", "created_at", "updated_at"],
         json: ["settings"],
     );
-    let (rows, total) = fetch_json_page(&state.db, sql, principal.account.id, &page, PatternRow::<Json<Settings>>::from_sqlite).await?;
-    Ok(PatternPage { patterns: rows.into_iter().map(|row| row.view()).collect(), total, limit: page.limit, offset: page.offset })
+    let (patterns, total) = fetch_listing(
+        &state.db,
+        sql,
+        principal.account.id,
+        &page,
+        |row| PatternRow::<Json<Settings>>::from_sqlite(row).map(PatternRow::<Json<Settings>>::view),
+        |row| PatternRow::<String>::from_row(row)?.view(),
+    )
+    .await?;
+    Ok(PatternPage { patterns, total, limit: page.limit, offset: page.offset })
 }
 
 /// Changes a pattern: given fields replace (settings whole); `set_id: null` unlinks. The

@@ -2,8 +2,8 @@
 //! `offset`) with their rules, the `LIKE` pattern for "name contains", and one helper that
 //! runs a page's query and its count.
 
-use super::db::{Backend, Db};
-use super::error::{ensure_valid, Error, Result};
+use super::db::Db;
+use super::error::{ensure_valid, Result};
 use crate::error::FieldError;
 use crate::text::control_problem;
 use serde::Deserialize;
@@ -137,24 +137,24 @@ pub fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// The texts of one listing's queries, made by [`json_page_sql!`]. `$1` is the owner, `$2`
-/// the name pattern, `$3` and `$4` the page's limit and offset.
+/// The texts of one listing's queries, made by [`page_sql!`]. `$1` is the owner, `$2` the
+/// name pattern, `$3` and `$4` the page's limit and offset.
 #[derive(Clone, Copy, Debug)]
 pub struct PageSql {
-    /// One round trip and one row: `total`, how many rows match, and `page`, the page as a
-    /// JSON array of objects. For PostgreSQL, and for SQLite through sqlx's pool (an
-    /// in-memory database, which has no reads of its own): read row by row there, a page of
-    /// 50 cost 50 hand-offs from the database's thread (see the README's profile).
-    pub postgres: &'static str,
-    pub sqlite: &'static str,
-    /// On SQLite's own thread (`server::sqlite_reads`), where a row costs no hand-off: how
-    /// many rows match, then the page's rows, their JSON columns still text. Building the
-    /// JSON in SQLite and parsing it again cost more than reading the rows.
+    /// One round trip, through sqlx's pool (PostgreSQL, and an in-memory SQLite): the page's
+    /// rows, each with `total` first, how many rows match (an uncorrelated subquery, which
+    /// the database counts once). On PostgreSQL this replaced a page aggregated into one JSON
+    /// array by the database: in pgbench the same page read as rows costs PostgreSQL about
+    /// two thirds of the CPU (README, *Benchmarks*).
+    pub counted_rows: &'static str,
+    /// How many rows match: on SQLite's own thread (`server::sqlite_reads`), and through the
+    /// pool when a page starts past the last row (no row to carry `total`).
     pub count: &'static str,
+    /// On SQLite's own thread, after [`PageSql::count`]: the page's rows.
     pub rows: &'static str,
 }
 
-/// Which rows of a [`json_page_sql!`] listing match: the owner's (`user_id = $1`) whose name
+/// Which rows of a [`page_sql!`] listing match: the owner's (`user_id = $1`) whose name
 /// contains the search (`$2`, a [`contains_pattern`]). Without a search the pattern is `%%`
 /// ([`contains_pattern`] of nothing), which every name matches; testing for it first costs a
 /// row one comparison instead of reading, lowering and matching its name (on SQLite, which
@@ -169,29 +169,18 @@ macro_rules! owner_search_where {
 }
 
 /// The [`PageSql`] of a listing of `table`: one owner's rows whose name contains the search
-/// ([`owner_search_where!`]), `order` first, each with the `columns` and the `json` columns
-/// (stored JSON text). JSON aggregation is spelled differently by the two databases, hence
-/// several texts; a macro so that all stay `&'static str` literals.
+/// ([`owner_search_where!`]), `order` first, each with the `columns` and then the `json`
+/// columns (stored JSON text, which the caller parses). A macro so that every text stays a
+/// `&'static str` literal.
 #[macro_export]
-macro_rules! json_page_sql {
+macro_rules! page_sql {
     (table: $table:literal, order: $order:literal,
      columns: [$($col:literal),* $(,)?], json: [$first:literal $(, $rest:literal)* $(,)?] $(,)?) => {
         $crate::server::paging::PageSql {
-            sqlite: concat!(
-                "SELECT (SELECT COUNT(*) FROM ", $table, " WHERE ", $crate::owner_search_where!(), ") AS total, \
-                 (SELECT json_group_array(json_object(",
-                $("'", $col, "', t.", $col, ", ",)*
-                "'", $first, "', json(t.", $first, ")", $(", '", $rest, "', json(t.", $rest, ")",)*
-                ") ORDER BY t.", $order, ") FROM (SELECT * FROM ", $table, " WHERE ", $crate::owner_search_where!(),
-                " ORDER BY ", $order, " LIMIT $3 OFFSET $4) t) AS page"
-            ),
-            // Each row aggregated whole (json_agg of the row, its columns by name): about a
-            // fifth more pages a second from PostgreSQL than one json_build_object per row.
-            postgres: concat!(
-                "SELECT (SELECT COUNT(*) FROM ", $table, " WHERE ", $crate::owner_search_where!(), ") AS total, \
-                 (SELECT COALESCE(json_agg(t ORDER BY t.", $order, "), '[]')::text FROM (SELECT ",
-                $($col, ", ",)* $first, "::json AS ", $first, $(", ", $rest, "::json AS ", $rest,)*
-                " FROM ", $table, " WHERE ", $crate::owner_search_where!(), " ORDER BY ", $order, " LIMIT $3 OFFSET $4) t) AS page"
+            counted_rows: concat!(
+                "SELECT (SELECT COUNT(*) FROM ", $table, " WHERE ", $crate::owner_search_where!(), ") AS total, ",
+                $($col, ", ",)* $first, $(", ", $rest,)*
+                " FROM ", $table, " WHERE ", $crate::owner_search_where!(), " ORDER BY ", $order, " LIMIT $3 OFFSET $4"
             ),
             count: concat!("SELECT COUNT(*) FROM ", $table, " WHERE ", $crate::owner_search_where!()),
             rows: concat!(
@@ -202,28 +191,30 @@ macro_rules! json_page_sql {
     };
 }
 
-/// Runs a [`json_page_sql!`] listing for `owner` (`$1`) and `page` (`$2` its name pattern,
-/// `$3` and `$4` its window): the page's items and the total. On SQLite's own thread each row
-/// is read by `from_sqlite`; elsewhere the page comes as JSON, read by `T`'s `Deserialize`.
-pub async fn fetch_json_page<T: serde::de::DeserializeOwned>(
+/// Runs a [`page_sql!`] listing for `owner` (`$1`) and `page` (`$2` its name pattern, `$3` and
+/// `$4` its window): the page's items and the total. Each row becomes an item by
+/// `from_sqlite` on SQLite's own thread, by `from_pool` elsewhere.
+pub async fn fetch_listing<T>(
     db: &Db,
     sql: PageSql,
     owner: i64,
     page: &Page,
     from_sqlite: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    from_pool: impl FnMut(&AnyRow) -> Result<T>,
 ) -> Result<(Vec<T>, i64)> {
     if let Some(reads) = db.sqlite_reads() {
         let total = reads.read(sql.count, rusqlite::params![owner, page.pattern], |row| row.get(0))?.unwrap_or(0);
         let rows = reads.read_all(sql.rows, rusqlite::params![owner, page.pattern, page.limit, page.offset], from_sqlite)?;
         return Ok((rows, total));
     }
-    let query = match db.backend {
-        Backend::Sqlite => sql.sqlite,
-        Backend::Postgres => sql.postgres,
+    let rows = sqlx::query(sql.counted_rows).bind(owner).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_all(db).await?;
+    let total = match rows.first() {
+        Some(row) => row.try_get("total")?,
+        // No row: nothing matches, or the page starts past the last row.
+        None if page.offset == 0 => 0,
+        None => sqlx::query(sql.count).bind(owner).bind(&page.pattern).fetch_one(db).await?.try_get(0)?,
     };
-    let row = sqlx::query(query).bind(owner).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_one(db).await?;
-    let (total, text): (i64, String) = (row.try_get("total")?, row.try_get("page")?);
-    let items = serde_json::from_str(&text).map_err(|e| Error::internal(format!("a page of the listing could not be read: {e}")))?;
+    let items = rows.iter().map(from_pool).collect::<Result<Vec<T>>>()?;
     Ok((items, total))
 }
 

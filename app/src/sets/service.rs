@@ -13,8 +13,8 @@ use crate::levels::Permission::{self, ReadOthersData, ReadOwnData, WriteOthersDa
 use crate::measurements;
 use crate::server::db::{now, rfc3339};
 use crate::server::error::ensure_valid;
-use crate::json_page_sql;
-use crate::server::paging::{fetch_json_page, ListQuery};
+use crate::page_sql;
+use crate::server::paging::{fetch_listing, ListQuery};
 use crate::server::sqlite_reads::{debug_assert_columns, Json};
 use crate::server::{Error, Result};
 use crate::state::AppState;
@@ -29,8 +29,8 @@ macro_rules! set_columns {
 }
 
 /// A stored set: `M` is its measurements as stored (JSON text), or parsed as they are read
-/// (in a [`json_page_sql!`] listing).
-#[derive(Debug, FromRow, serde::Deserialize)]
+/// (in a [`page_sql!`] listing).
+#[derive(Debug, FromRow)]
 struct SetRow<M = String> {
     id: i64,
     name: String,
@@ -187,18 +187,26 @@ pub async fn get(state: &AppState, principal: &Principal, id: i64) -> Result<Mea
 }
 
 /// The caller's own sets, newest first, one page at a time; `q` narrows them by name
-/// ([`json_page_sql!`]).
+/// ([`page_sql!`]).
 pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> Result<SetPage> {
     principal.require(ReadOwnData)?;
     let page = query.checked()?;
-    let sql = json_page_sql!(
+    let sql = page_sql!(
         table: "measurement_sets",
         order: "id DESC",
         columns: ["id", "name", "notes", "imperial", "public", "created_at", "updated_at"],
         json: ["measurements"],
     );
-    let (rows, total) = fetch_json_page(&state.db, sql, principal.account.id, &page, SetRow::<Json<BTreeMap<String, f64>>>::from_sqlite).await?;
-    Ok(SetPage { sets: rows.into_iter().map(|row| row.view()).collect(), total, limit: page.limit, offset: page.offset })
+    let (sets, total) = fetch_listing(
+        &state.db,
+        sql,
+        principal.account.id,
+        &page,
+        |row| SetRow::<Json<BTreeMap<String, f64>>>::from_sqlite(row).map(SetRow::<Json<BTreeMap<String, f64>>>::view),
+        |row| SetRow::<String>::from_row(row)?.view(),
+    )
+    .await?;
+    Ok(SetPage { sets, total, limit: page.limit, offset: page.offset })
 }
 
 /// Changes a set: given fields replace, `measurements` merge (`null` clears one). Nothing

@@ -269,8 +269,8 @@ async fn reads_at_the_same_moment_each_see_only_what_they_may(app: TestApp) {
 }
 
 /// An in-memory SQLite database has no file for reads on the request's own thread: every
-/// query goes through the pool, and a page comes as JSON from SQLite (`json_page_sql!`'s
-/// `sqlite` text), read the same as everywhere else.
+/// query goes through the pool, and a page comes as rows that each carry the total
+/// (`page_sql!`'s `counted_rows`, as on PostgreSQL), read the same as everywhere else.
 #[tokio::test]
 async fn an_in_memory_database_serves_sets_and_pages_through_the_pool() {
     let app = TestApp::start("sqlite::memory:".to_owned(), common::DbHandle::Borrowed, common::test_config()).await;
@@ -287,4 +287,7 @@ async fn an_in_memory_database_serves_sets_and_pages_through_the_pool() {
     let read = app.api("GET", &format!("/api/v1/sets/{}", listed["id"]), Auth::Session(&ann), None).await.json();
     assert_eq!(listed, &read);
     assert_eq!(read["measurements"]["waist"], 700.5);
+    // Past the last row there is no row to carry the total: it is counted on its own.
+    let past = app.api("GET", "/api/v1/sets?q=t&offset=5", Auth::Session(&ann), None).await.json();
+    assert_eq!((past["total"].as_i64(), past["sets"].as_array().map(Vec::len)), (Some(2), Some(0)), "{past}");
 }
