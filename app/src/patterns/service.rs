@@ -259,15 +259,14 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
     let sql = page_sql!(
         table: "patterns",
         order: "id DESC",
-        columns: ["id", "user_id", "name", "notes", "design", "set_id", "public", "created_at", "updated_at"],
-        json: ["settings"],
+        columns: ["id", "user_id", "name", "notes", "design", "set_id", "public", "created_at", "updated_at", "settings"],
     );
     let (patterns, total) = fetch_listing(
         &state.db,
         sql,
         principal.account.id,
         &page,
-        |row| PatternRow::<Json<Settings>>::from_sqlite(row).map(PatternRow::<Json<Settings>>::view),
+        |row| PatternRow::<Json<Settings>>::from_sqlite(row).map(|pattern| pattern.view()),
         |row| PatternRow::<String>::from_row(row)?.view(),
     )
     .await?;

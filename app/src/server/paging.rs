@@ -169,22 +169,21 @@ macro_rules! owner_search_where {
 }
 
 /// The [`PageSql`] of a listing of `table`: one owner's rows whose name contains the search
-/// ([`owner_search_where!`]), `order` first, each with the `columns` and then the `json`
-/// columns (stored JSON text, which the caller parses). A macro so that every text stays a
-/// `&'static str` literal.
+/// ([`owner_search_where!`]), `order` first, each with `columns` in the order given (the
+/// callers' row readers take them by position; stored JSON text comes as text, which they
+/// parse). A macro so that every text stays a `&'static str` literal.
 #[macro_export]
 macro_rules! page_sql {
-    (table: $table:literal, order: $order:literal,
-     columns: [$($col:literal),* $(,)?], json: [$first:literal $(, $rest:literal)* $(,)?] $(,)?) => {
+    (table: $table:literal, order: $order:literal, columns: [$first:literal $(, $rest:literal)* $(,)?] $(,)?) => {
         $crate::server::paging::PageSql {
             counted_rows: concat!(
                 "SELECT (SELECT COUNT(*) FROM ", $table, " WHERE ", $crate::owner_search_where!(), ") AS total, ",
-                $($col, ", ",)* $first, $(", ", $rest,)*
+                $first, $(", ", $rest,)*
                 " FROM ", $table, " WHERE ", $crate::owner_search_where!(), " ORDER BY ", $order, " LIMIT $3 OFFSET $4"
             ),
             count: concat!("SELECT COUNT(*) FROM ", $table, " WHERE ", $crate::owner_search_where!()),
             rows: concat!(
-                "SELECT ", $($col, ", ",)* $first, $(", ", $rest,)*
+                "SELECT ", $first, $(", ", $rest,)*
                 " FROM ", $table, " WHERE ", $crate::owner_search_where!(), " ORDER BY ", $order, " LIMIT $3 OFFSET $4"
             ),
         }

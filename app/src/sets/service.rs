@@ -194,15 +194,14 @@ pub async fn list(state: &AppState, principal: &Principal, query: ListQuery) -> 
     let sql = page_sql!(
         table: "measurement_sets",
         order: "id DESC",
-        columns: ["id", "name", "notes", "imperial", "public", "created_at", "updated_at"],
-        json: ["measurements"],
+        columns: ["id", "name", "notes", "imperial", "public", "created_at", "updated_at", "measurements"],
     );
     let (sets, total) = fetch_listing(
         &state.db,
         sql,
         principal.account.id,
         &page,
-        |row| SetRow::<Json<BTreeMap<String, f64>>>::from_sqlite(row).map(SetRow::<Json<BTreeMap<String, f64>>>::view),
+        |row| SetRow::<Json<BTreeMap<String, f64>>>::from_sqlite(row).map(|set| set.view()),
         |row| SetRow::<String>::from_row(row)?.view(),
     )
     .await?;
