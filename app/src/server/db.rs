@@ -145,15 +145,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 /// - PostgreSQL: two per core of this machine (deadpool's own default), at least two. A query
 ///   in PostgreSQL is CPU work on the database's cores; more of them at once than there are
 ///   cores to run them finish no sooner, they only take turns, and every one waits longer.
-///   Measured on the route benchmark (2 cores, the database on the same machine, 32 clients
-///   reading pages of 50 sets), in six rounds alternating a pool of 4 with one of 16: the
-///   p99 was 1.8–4.3 ms lower through 4 connections in every round (7.6–12.3 ms against
-///   10.1–14.2 ms), for 1–10 % fewer pages a second. The price is paid by writes that wait on
-///   the disk: 32 clients creating sets got 8,100–8,900 a second through 16 connections and
-///   5,500–6,600 through 4, since fewer commits share each flush of PostgreSQL's log. An
-///   instance whose load is mostly writes to a database with slow commits may want more;
-///   several processes sharing one database must stay under its `max_connections` together
-///   (README, *Storage*).
+///   On the route benchmark a pool of 4 instead of 16 lowered the p99 of a page of 50 by
+///   1.8–4.3 ms in every paired round and cost writes waiting on the disk about a quarter
+///   (fewer commits share each flush of the log); the figures, and when to set more, are in
+///   the README (*Storage*).
 pub fn default_connections(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 8,
