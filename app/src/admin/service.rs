@@ -24,7 +24,7 @@ use crate::server::{Error, Result};
 use crate::state::AppState;
 use crate::text::{control_problem, reason_problem};
 use serde::Deserialize;
-use sqlx::{Connection as _, Row};
+use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
 /// Reading anything in the console.
@@ -583,28 +583,28 @@ pub async fn set_key_limits(state: &AppState, actor: &Actor<'_>, id: &str, chang
         describe(quota, "a day")
     );
     let now = now();
-    let mut conn = state.db.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("UPDATE api_keys SET rate_limit = $1, daily_quota = $2 WHERE id = $3")
-        .bind(rate)
-        .bind(quota)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let action = StaffAction {
-        actor_id: actor.id(),
-        actor: actor.name(),
-        kind: AuditKind::KeyLimitsChanged,
-        user_id: before.owner_id,
-        username: &before.owner,
-        key_id: Some(id),
-        reason: Some(&reason),
-        detail: &detail,
-        at: now,
-    };
-    audit::record_staff_action(&mut tx, action).await?;
-    tx.commit().await?;
-    drop(conn); // back to the pool before anything else waits (see Db::acquire)
+    state.db.transaction(async |tx| {
+        sqlx::query("UPDATE api_keys SET rate_limit = $1, daily_quota = $2 WHERE id = $3")
+            .bind(rate)
+            .bind(quota)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let action = StaffAction {
+            actor_id: actor.id(),
+            actor: actor.name(),
+            kind: AuditKind::KeyLimitsChanged,
+            user_id: before.owner_id,
+            username: &before.owner,
+            key_id: Some(id),
+            reason: Some(&reason),
+            detail: &detail,
+            at: now,
+        };
+        audit::record_staff_action(tx, action).await?;
+        Ok::<_, Error>(())
+    })
+    .await?;
     state.keys_changed().await;
     one_key(state, id).await
 }
@@ -724,30 +724,30 @@ pub async fn suspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Reaso
         return Err(Error::new(ErrorCode::LastAdmin, "This is the only active admin: suspending them would leave nobody to run the instance."));
     }
     let now = now();
-    let mut conn = state.db.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("UPDATE users SET suspended_at = $1, suspend_reason = $2, updated_at = $1 WHERE id = $3 AND suspended_at IS NULL")
-        .bind(now)
-        .bind(&reason)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-    let detail = "account suspended: its keys are refused and its sessions ended";
-    let action = StaffAction {
-        actor_id: actor.id(),
-        actor: actor.name(),
-        kind: AuditKind::AccountSuspended,
-        user_id: id,
-        username: &target.username,
-        key_id: None,
-        reason: Some(&reason),
-        detail,
-        at: now,
-    };
-    audit::record_staff_action(&mut tx, action).await?;
-    tx.commit().await?;
-    drop(conn); // back to the pool before anything else waits (see Db::acquire)
+    state.db.transaction(async |tx| {
+        sqlx::query("UPDATE users SET suspended_at = $1, suspend_reason = $2, updated_at = $1 WHERE id = $3 AND suspended_at IS NULL")
+            .bind(now)
+            .bind(&reason)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut **tx).await?;
+        let detail = "account suspended: its keys are refused and its sessions ended";
+        let action = StaffAction {
+            actor_id: actor.id(),
+            actor: actor.name(),
+            kind: AuditKind::AccountSuspended,
+            user_id: id,
+            username: &target.username,
+            key_id: None,
+            reason: Some(&reason),
+            detail,
+            at: now,
+        };
+        audit::record_staff_action(tx, action).await?;
+        Ok::<_, Error>(())
+    })
+    .await?;
     state.keys_changed().await;
     one_user(state, id).await
 }
@@ -765,27 +765,27 @@ pub async fn unsuspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Rea
         return Ok(target);
     }
     let now = now();
-    let mut conn = state.db.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("UPDATE users SET suspended_at = NULL, suspend_reason = NULL, updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let action = StaffAction {
-        actor_id: actor.id(),
-        actor: actor.name(),
-        kind: AuditKind::AccountUnsuspended,
-        user_id: id,
-        username: &target.username,
-        key_id: None,
-        reason: Some(&reason),
-        detail: "suspension lifted",
-        at: now,
-    };
-    audit::record_staff_action(&mut tx, action).await?;
-    tx.commit().await?;
-    drop(conn); // back to the pool before anything else waits (see Db::acquire)
+    state.db.transaction(async |tx| {
+        sqlx::query("UPDATE users SET suspended_at = NULL, suspend_reason = NULL, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let action = StaffAction {
+            actor_id: actor.id(),
+            actor: actor.name(),
+            kind: AuditKind::AccountUnsuspended,
+            user_id: id,
+            username: &target.username,
+            key_id: None,
+            reason: Some(&reason),
+            detail: "suspension lifted",
+            at: now,
+        };
+        audit::record_staff_action(tx, action).await?;
+        Ok::<_, Error>(())
+    })
+    .await?;
     state.keys_changed().await;
     one_user(state, id).await
 }
@@ -830,24 +830,24 @@ pub async fn set_role(state: &AppState, actor: &Actor<'_>, id: i64, change: Role
         ));
     }
     let now = now();
-    let mut conn = state.db.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3").bind(role.as_str()).bind(now).bind(id).execute(&mut *tx).await?;
-    let detail = format!("role changed from {} to {}", target.role, role.as_str());
-    let action = StaffAction {
-        actor_id: actor.id(),
-        actor: actor.name(),
-        kind: AuditKind::RoleChanged,
-        user_id: id,
-        username: &target.username,
-        key_id: None,
-        reason,
-        detail: &detail,
-        at: now,
-    };
-    audit::record_staff_action(&mut tx, action).await?;
-    tx.commit().await?;
-    drop(conn); // back to the pool before anything else waits (see Db::acquire)
+    state.db.transaction(async |tx| {
+        sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3").bind(role.as_str()).bind(now).bind(id).execute(&mut **tx).await?;
+        let detail = format!("role changed from {} to {}", target.role, role.as_str());
+        let action = StaffAction {
+            actor_id: actor.id(),
+            actor: actor.name(),
+            kind: AuditKind::RoleChanged,
+            user_id: id,
+            username: &target.username,
+            key_id: None,
+            reason,
+            detail: &detail,
+            at: now,
+        };
+        audit::record_staff_action(tx, action).await?;
+        Ok::<_, Error>(())
+    })
+    .await?;
     state.keys_changed().await;
     one_user(state, id).await
 }

@@ -17,7 +17,7 @@ use crate::server::{Error, Result};
 use crate::state::AppState;
 use crate::text::{name_problem, reason_problem};
 use serde::Deserialize;
-use sqlx::{Connection as _, FromRow, Row};
+use sqlx::{FromRow, Row};
 use std::collections::{BTreeMap, HashMap};
 
 /// The shortest lifetime a key may have.
@@ -267,11 +267,7 @@ pub async fn create(state: &AppState, principal: &Principal, request: NewKey) ->
         Some(by) => format!("level {level}, expires {}, created with key {by}", rfc3339(expires_at)),
         None => format!("level {level}, expires {}", rfc3339(expires_at)),
     };
-    let mut conn = state.db.acquire().await?;
-    let mut tx = conn.begin().await?;
-    let created = insert(state, &mut tx, principal, &name, level, expires_at, now, AuditKind::KeyCreated, &detail).await?;
-    tx.commit().await?;
-    Ok(created)
+    state.db.transaction(async |tx| insert(state, tx, principal, &name, level, expires_at, now, AuditKind::KeyCreated, &detail).await).await
 }
 
 /// Stores a new key of `principal`'s account and its audit entry, inside `tx`.
@@ -426,13 +422,12 @@ pub async fn rotate(state: &AppState, principal: &Principal, id: &str, rotation:
     let level = stored_level(old.level);
     check_create(principal.creator(), level.get(), expires_at).map_err(|refusal| refusal_error(refusal, level))?;
     let old_until = old.expires_at.min(now + rotation.grace_period);
-    let mut conn = state.db.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2").bind(old_until).bind(id).execute(&mut *tx).await?;
-    let detail = format!("rotated from key {id}, which now expires {}; expires {}", rfc3339(old_until), rfc3339(expires_at));
-    let created = insert(state, &mut tx, principal, &old.name, level, expires_at, now, AuditKind::KeyRotated, &detail).await?;
-    tx.commit().await?;
-    drop(conn); // back to the pool before anything else waits (see Db::acquire)
+    let created = state.db.transaction(async |tx| {
+        sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2").bind(old_until).bind(id).execute(&mut **tx).await?;
+        let detail = format!("rotated from key {id}, which now expires {}; expires {}", rfc3339(old_until), rfc3339(expires_at));
+        insert(state, tx, principal, &old.name, level, expires_at, now, AuditKind::KeyRotated, &detail).await
+    })
+    .await?;
     state.keys_changed().await;
     Ok(created)
 }
@@ -638,39 +633,39 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
         return Ok(());
     }
     let now = now();
-    let mut conn = state.db.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4 AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(principal.account.id)
-    .bind(reason)
-    .bind(id)
-    .execute(&mut *tx)
+    state.db.transaction(async |tx| {
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(principal.account.id)
+        .bind(reason)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        if own {
+            let entry =
+                audit::Entry { user_id: owner, kind: AuditKind::KeyRevoked, key_id: Some(id), actor: None, detail: "revoked by the owner", at: now };
+            audit::record(&mut **tx, entry).await?;
+        } else {
+            let (name, username): (String, String) = (row.try_get("name")?, row.try_get("username")?);
+            let detail = format!("key “{name}” revoked");
+            let action = audit::StaffAction {
+                actor_id: Some(principal.account.id),
+                actor: &principal.account.username,
+                kind: AuditKind::KeyRevoked,
+                user_id: owner,
+                username: &username,
+                key_id: Some(id),
+                reason,
+                detail: &detail,
+                at: now,
+            };
+            audit::record_staff_action(tx, action).await?;
+        }
+        Ok::<_, Error>(())
+    })
     .await?;
-    if own {
-        let entry =
-            audit::Entry { user_id: owner, kind: AuditKind::KeyRevoked, key_id: Some(id), actor: None, detail: "revoked by the owner", at: now };
-        audit::record(&mut *tx, entry).await?;
-    } else {
-        let (name, username): (String, String) = (row.try_get("name")?, row.try_get("username")?);
-        let detail = format!("key “{name}” revoked");
-        let action = audit::StaffAction {
-            actor_id: Some(principal.account.id),
-            actor: &principal.account.username,
-            kind: AuditKind::KeyRevoked,
-            user_id: owner,
-            username: &username,
-            key_id: Some(id),
-            reason,
-            detail: &detail,
-            at: now,
-        };
-        audit::record_staff_action(&mut tx, action).await?;
-    }
-    tx.commit().await?;
-    drop(conn); // back to the pool before anything else waits (see Db::acquire)
     state.keys_changed().await;
     Ok(())
 }
@@ -695,29 +690,29 @@ pub async fn revoke_by_operator(state: &AppState, id: &str, reason: Option<&str>
     let owner: i64 = row.try_get("user_id")?;
     let (name, username): (String, String) = (row.try_get("name")?, row.try_get("username")?);
     let now = now();
-    let mut conn = state.db.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("UPDATE api_keys SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(reason.unwrap_or("revoked by the operator"))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let detail = format!("key “{name}” revoked (command line)");
-    let action = audit::StaffAction {
-        actor_id: None,
-        actor: "operator",
-        kind: AuditKind::KeyRevoked,
-        user_id: owner,
-        username: &username,
-        key_id: Some(id),
-        reason,
-        detail: &detail,
-        at: now,
-    };
-    audit::record_staff_action(&mut tx, action).await?;
-    tx.commit().await?;
-    drop(conn); // back to the pool before anything else waits (see Db::acquire)
+    state.db.transaction(async |tx| {
+        sqlx::query("UPDATE api_keys SET revoked_at = $1, revoke_reason = $2 WHERE id = $3 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(reason.unwrap_or("revoked by the operator"))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let detail = format!("key “{name}” revoked (command line)");
+        let action = audit::StaffAction {
+            actor_id: None,
+            actor: "operator",
+            kind: AuditKind::KeyRevoked,
+            user_id: owner,
+            username: &username,
+            key_id: Some(id),
+            reason,
+            detail: &detail,
+            at: now,
+        };
+        audit::record_staff_action(tx, action).await?;
+        Ok::<_, Error>(())
+    })
+    .await?;
     state.keys_changed().await;
     Ok(())
 }

@@ -11,8 +11,7 @@
 
 use crate::audit::AuditKind;
 use crate::server::db::{now, Db};
-use crate::server::Result;
-use sqlx::Connection as _;
+use crate::server::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -110,49 +109,50 @@ impl Usage {
         let batch: Vec<(String, Pending)> =
             self.pending.lock().expect("usage lock").iter().map(|(k, p)| (k.clone(), p.clone())).collect();
         for (key_id, written) in &batch {
-            let mut conn = db.acquire().await?;
-            let mut tx = conn.begin().await?;
-            for (day, count) in &written.days {
+            db.transaction(async |tx| {
+                for (day, count) in &written.days {
+                    sqlx::query(
+                        "INSERT INTO api_key_usage (key_id, day, calls, refused) \
+                         SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = $1) \
+                         ON CONFLICT (key_id, day) DO UPDATE SET calls = api_key_usage.calls + excluded.calls, \
+                         refused = api_key_usage.refused + excluded.refused",
+                    )
+                    .bind(key_id)
+                    .bind(day_string(*day))
+                    .bind(count.calls as i64)
+                    .bind(count.refused as i64)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                // The day a key first meets its limits goes into its owner's activity, once a day:
+                // written here, in the batch, so a refused request itself never writes.
+                for day in written.days.iter().filter(|(_, c)| c.refused > 0).map(|(day, _)| day) {
+                    sqlx::query(
+                        "INSERT INTO audit_events (user_id, kind, key_id, detail, created_at) \
+                         SELECT k.user_id, $2, $1, $3, $4 FROM api_keys k WHERE k.id = $1 AND NOT EXISTS \
+                         (SELECT 1 FROM audit_events WHERE key_id = $1 AND kind = $2 AND created_at >= $5)",
+                    )
+                    .bind(key_id)
+                    .bind(AuditKind::KeyLimited.as_str())
+                    .bind(format!("calls with this key were refused by its rate limit or daily quota on {}", day_string(*day)))
+                    .bind(now())
+                    .bind(day * 86_400)
+                    .execute(&mut **tx)
+                    .await?;
+                }
                 sqlx::query(
-                    "INSERT INTO api_key_usage (key_id, day, calls, refused) \
-                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = $1) \
-                     ON CONFLICT (key_id, day) DO UPDATE SET calls = api_key_usage.calls + excluded.calls, \
-                     refused = api_key_usage.refused + excluded.refused",
+                    "UPDATE api_keys SET calls = calls + $1, \
+                     last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $2 THEN $2 ELSE last_used_at END \
+                     WHERE id = $3",
                 )
+                .bind(written.calls() as i64)
+                .bind(written.last_used_at)
                 .bind(key_id)
-                .bind(day_string(*day))
-                .bind(count.calls as i64)
-                .bind(count.refused as i64)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
-            }
-            // The day a key first meets its limits goes into its owner's activity, once a day:
-            // written here, in the batch, so a refused request itself never writes.
-            for day in written.days.iter().filter(|(_, c)| c.refused > 0).map(|(day, _)| day) {
-                sqlx::query(
-                    "INSERT INTO audit_events (user_id, kind, key_id, detail, created_at) \
-                     SELECT k.user_id, $2, $1, $3, $4 FROM api_keys k WHERE k.id = $1 AND NOT EXISTS \
-                     (SELECT 1 FROM audit_events WHERE key_id = $1 AND kind = $2 AND created_at >= $5)",
-                )
-                .bind(key_id)
-                .bind(AuditKind::KeyLimited.as_str())
-                .bind(format!("calls with this key were refused by its rate limit or daily quota on {}", day_string(*day)))
-                .bind(now())
-                .bind(day * 86_400)
-                .execute(&mut *tx)
-                .await?;
-            }
-            sqlx::query(
-                "UPDATE api_keys SET calls = calls + $1, \
-                 last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $2 THEN $2 ELSE last_used_at END \
-                 WHERE id = $3",
-            )
-            .bind(written.calls() as i64)
-            .bind(written.last_used_at)
-            .bind(key_id)
-            .execute(&mut *tx)
+                Ok::<_, Error>(())
+            })
             .await?;
-            tx.commit().await?;
             let mut pending = self.pending.lock().expect("usage lock");
             if let Some(entry) = pending.get_mut(key_id) {
                 for (day, count) in &written.days {

@@ -205,13 +205,32 @@ impl Db {
         Ok(db)
     }
 
-    /// A connection of its own, for statements that must share one (a transaction:
-    /// `db.acquire().await?.begin()`); back to the pool when dropped. Drop it as soon as the
-    /// transaction is over, before anything else that waits (a query on the pool, Redis): a
-    /// request holding one connection while it waits for another can wait on a pool whose
-    /// every connection is held that way, until the wait times out.
+    /// A connection of its own, for statements that must share one; back to the pool when
+    /// dropped. For a transaction, use [`Db::transaction`], which gives the connection back
+    /// itself. Whoever holds one must drop it before anything else that waits (a query on the
+    /// pool, Redis): a request holding one connection while it waits for another can wait on a
+    /// pool whose every connection is held that way, until the wait times out.
     pub async fn acquire(&self) -> Result<PooledConnection, sqlx::Error> {
         self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Runs `work` in one transaction on a connection of its own, commits it, and gives the
+    /// connection back to the pool before it returns, so that nothing the caller does next (a
+    /// query on the pool, telling other processes through Redis) can wait while holding it.
+    /// An error from `work` (or its future dropped) rolls the transaction back; the error is
+    /// returned as it is.
+    ///
+    /// `work` gets only the transaction: every statement of the change goes through it, and
+    /// it has no pool to wait on.
+    pub async fn transaction<T, E>(&self, work: impl AsyncFnOnce(&mut sqlx::Transaction<'_, Any>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<sqlx::Error>,
+    {
+        let mut conn = self.acquire().await?;
+        let mut tx = conn.begin().await?;
+        let value = work(&mut tx).await?;
+        tx.commit().await?;
+        Ok(value) // the connection, dropped here, goes back to the pool before the caller goes on
     }
 
     /// Refuses every later query (`503`): for a process that is stopping, and for tests.

@@ -12,6 +12,7 @@ backend_tests!(
     instance_secret_is_generated_once_and_kept,
     foreign_keys_are_enforced,
     one_connection_is_enough_for_every_change_that_reads_its_answer_back,
+    a_transaction_gives_its_connection_back_whether_it_commits_or_fails,
 );
 
 #[tokio::test]
@@ -126,4 +127,46 @@ async fn one_connection_is_enough_for_every_change_that_reads_its_answer_back(ap
     }
     let user = one.api("GET", &user_path, Auth::Session(&root), None).await.json()["user"].clone();
     assert_eq!((user["role"].clone(), user["suspended_at"].clone()), (json!("curator"), serde_json::Value::Null));
+}
+
+/// `Db::transaction` on a pool of one connection: a change that fails leaves nothing behind
+/// and the same connection serves the next statement (without it back, that statement
+/// would wait for the pool until its timeout); a change that succeeds is kept.
+async fn a_transaction_gives_its_connection_back_whether_it_commits_or_fails(app: TestApp) {
+    let state = TestApp::state_with_connections(&app.url, common::test_config(), Some(1)).await;
+    let db = &state.db;
+    assert_eq!(db.pool_status().max, 1);
+    let count = async |name: &str| -> i64 {
+        sqlx::query("SELECT COUNT(*) FROM server_secrets WHERE name = $1").bind(name).fetch_one(db).await.unwrap().get(0)
+    };
+    let insert = "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, 'v', 0)";
+    let failed = db
+        .transaction(async |tx| {
+            sqlx::query(insert).bind("half-done").execute(&mut **tx).await?;
+            Err::<(), _>(app::server::Error::new(app::error::ErrorCode::Conflict, "the change failed half-way"))
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(failed.into_problem().detail, "the change failed half-way");
+    assert_eq!(count("half-done").await, 0, "the failed change was rolled back");
+    // A statement that fails inside the change fails the whole change.
+    let refused = db
+        .transaction(async |tx| {
+            sqlx::query(insert).bind("twice").execute(&mut **tx).await?;
+            sqlx::query(insert).bind("twice").execute(&mut **tx).await?;
+            Ok::<_, app::server::Error>(())
+        })
+        .await;
+    assert!(refused.is_err(), "the second insert breaks the primary key");
+    assert_eq!(count("twice").await, 0);
+    let n = db
+        .transaction(async |tx| {
+            sqlx::query(insert).bind("done").execute(&mut **tx).await?;
+            Ok::<_, app::server::Error>(sqlx::query("SELECT COUNT(*) FROM server_secrets").fetch_one(&mut **tx).await?.get::<i64, _>(0))
+        })
+        .await
+        .unwrap();
+    assert!(n >= 2, "the key pepper and the new row, read inside the change: {n}");
+    assert_eq!(count("done").await, 1);
+    assert_eq!(db.pool_status().open, 1);
 }
