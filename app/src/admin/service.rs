@@ -602,7 +602,7 @@ pub async fn set_key_limits(state: &AppState, actor: &Actor<'_>, id: &str, chang
             at: now,
         };
         audit::record_staff_action(tx, action).await?;
-        Ok::<_, Error>(())
+        Ok(())
     })
     .await?;
     state.keys_changed().await;
@@ -745,7 +745,7 @@ pub async fn suspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Reaso
             at: now,
         };
         audit::record_staff_action(tx, action).await?;
-        Ok::<_, Error>(())
+        Ok(())
     })
     .await?;
     state.keys_changed().await;
@@ -783,7 +783,7 @@ pub async fn unsuspend(state: &AppState, actor: &Actor<'_>, id: i64, reason: Rea
             at: now,
         };
         audit::record_staff_action(tx, action).await?;
-        Ok::<_, Error>(())
+        Ok(())
     })
     .await?;
     state.keys_changed().await;
@@ -845,7 +845,7 @@ pub async fn set_role(state: &AppState, actor: &Actor<'_>, id: i64, change: Role
             at: now,
         };
         audit::record_staff_action(tx, action).await?;
-        Ok::<_, Error>(())
+        Ok(())
     })
     .await?;
     state.keys_changed().await;

@@ -663,7 +663,7 @@ pub async fn revoke(state: &AppState, principal: &Principal, id: &str, reason: O
             };
             audit::record_staff_action(tx, action).await?;
         }
-        Ok::<_, Error>(())
+        Ok(())
     })
     .await?;
     state.keys_changed().await;
@@ -710,7 +710,7 @@ pub async fn revoke_by_operator(state: &AppState, id: &str, reason: Option<&str>
             at: now,
         };
         audit::record_staff_action(tx, action).await?;
-        Ok::<_, Error>(())
+        Ok(())
     })
     .await?;
     state.keys_changed().await;

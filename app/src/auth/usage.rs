@@ -11,7 +11,7 @@
 
 use crate::audit::AuditKind;
 use crate::server::db::{now, Db};
-use crate::server::{Error, Result};
+use crate::server::Result;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -150,7 +150,7 @@ impl Usage {
                 .bind(key_id)
                 .execute(&mut **tx)
                 .await?;
-                Ok::<_, Error>(())
+                Ok(())
             })
             .await?;
             let mut pending = self.pending.lock().expect("usage lock");

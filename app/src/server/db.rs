@@ -220,12 +220,9 @@ impl Db {
     /// An error from `work` (or its future dropped) rolls the transaction back; the error is
     /// returned as it is.
     ///
-    /// `work` gets only the transaction: every statement of the change goes through it, and
-    /// it has no pool to wait on.
-    pub async fn transaction<T, E>(&self, work: impl AsyncFnOnce(&mut sqlx::Transaction<'_, Any>) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<sqlx::Error>,
-    {
+    /// Every statement of the change goes through the transaction `work` gets; while it runs,
+    /// `work` must wait on nothing else that may need a connection (a query on the pool).
+    pub async fn transaction<T>(&self, work: impl AsyncFnOnce(&mut sqlx::Transaction<'_, Any>) -> Result<T>) -> Result<T> {
         let mut conn = self.acquire().await?;
         let mut tx = conn.begin().await?;
         let value = work(&mut tx).await?;

@@ -154,7 +154,7 @@ async fn a_transaction_gives_its_connection_back_whether_it_commits_or_fails(app
         .transaction(async |tx| {
             sqlx::query(insert).bind("twice").execute(&mut **tx).await?;
             sqlx::query(insert).bind("twice").execute(&mut **tx).await?;
-            Ok::<_, app::server::Error>(())
+            Ok(())
         })
         .await;
     assert!(refused.is_err(), "the second insert breaks the primary key");
@@ -162,7 +162,7 @@ async fn a_transaction_gives_its_connection_back_whether_it_commits_or_fails(app
     let n = db
         .transaction(async |tx| {
             sqlx::query(insert).bind("done").execute(&mut **tx).await?;
-            Ok::<_, app::server::Error>(sqlx::query("SELECT COUNT(*) FROM server_secrets").fetch_one(&mut **tx).await?.get::<i64, _>(0))
+            Ok(sqlx::query("SELECT COUNT(*) FROM server_secrets").fetch_one(&mut **tx).await?.get::<i64, _>(0))
         })
         .await
         .unwrap();
