@@ -22,6 +22,13 @@ macro_rules! curated_columns {
     };
 }
 
+/// What `q` narrows the listing to, in its rows and in their count.
+macro_rules! curated_search {
+    () => {
+        "LOWER(name) LIKE $1 ESCAPE '\\'"
+    };
+}
+
 #[derive(Debug, FromRow)]
 struct CuratedRow {
     id: i64,
@@ -55,13 +62,17 @@ fn not_found(id: i64) -> Error {
 pub async fn list(state: &AppState, query: ListQuery) -> Result<CuratedPage> {
     let page = query.checked()?;
     let sql = concat!(
-        "SELECT ",
+        "SELECT (SELECT COUNT(*) FROM curated_sets WHERE ",
+        curated_search!(),
+        ") AS total, ",
         curated_columns!(),
-        " FROM curated_sets c WHERE LOWER(c.name) LIKE $1 ESCAPE '\\' ORDER BY c.name, c.id LIMIT $2 OFFSET $3"
+        " FROM curated_sets c WHERE ",
+        curated_search!(),
+        " ORDER BY c.name, c.id LIMIT $2 OFFSET $3"
     );
-    let rows = sqlx::query_as::<_, CuratedRow>(sql).bind(&page.pattern).bind(page.limit).bind(page.offset);
-    let count = sqlx::query("SELECT COUNT(*) AS n FROM curated_sets WHERE LOWER(name) LIKE $1 ESCAPE '\\'").bind(&page.pattern);
-    let (rows, total) = fetch_page(&state.db, rows, count).await?;
+    let rows = sqlx::query(sql).bind(&page.pattern).bind(page.limit).bind(page.offset);
+    let count = sqlx::query(concat!("SELECT COUNT(*) AS n FROM curated_sets WHERE ", curated_search!())).bind(&page.pattern);
+    let (rows, total) = fetch_page::<CuratedRow>(&state.db, rows, page.offset, count).await?;
     Ok(CuratedPage { sets: rows.into_iter().map(CuratedRow::view).collect::<Result<_>>()?, total, limit: page.limit, offset: page.offset })
 }
 

@@ -219,19 +219,28 @@ pub async fn fetch_listing<T>(
 
 type AnyArguments = <Any as sqlx::Database>::Arguments;
 
-/// Runs one page's query and the count of everything the listing matches (a `COUNT(*) AS n`
-/// query), and returns the rows and the total.
+/// Runs one page's query, whose rows each carry the count of everything the listing matches
+/// in a column `total` (an uncorrelated `(SELECT COUNT(*) …) AS total`, which the database
+/// runs once), and returns the rows and that total: one statement, so the two always agree.
+/// A page that starts past the last row has no row to carry it; then `count` (a `COUNT(*) AS
+/// n` query) gives it.
 pub async fn fetch_page<R>(
     db: &Db,
-    rows: sqlx::query::QueryAs<'_, Any, R, AnyArguments>,
+    rows: sqlx::query::Query<'_, Any, AnyArguments>,
+    offset: i64,
     count: sqlx::query::Query<'_, Any, AnyArguments>,
 ) -> Result<(Vec<R>, i64)>
 where
-    R: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    R: for<'r> FromRow<'r, AnyRow>,
 {
     let rows = rows.fetch_all(db).await?;
-    let total: i64 = count.fetch_one(db).await?.try_get("n")?;
-    Ok((rows, total))
+    let total = match rows.first() {
+        Some(row) => row.try_get("total")?,
+        None if offset == 0 => 0,
+        None => count.fetch_one(db).await?.try_get("n")?,
+    };
+    let items = rows.iter().map(R::from_row).collect::<Result<Vec<R>, sqlx::Error>>()?;
+    Ok((items, total))
 }
 
 #[cfg(test)]

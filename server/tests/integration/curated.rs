@@ -43,6 +43,15 @@ async fn a_new_instance_ships_valid_curated_sets(app: TestApp) {
     assert_eq!(serde_saphyr::from_str::<Value>(&yaml.text()).unwrap(), *first);
     let narrowed = app.api("GET", "/api/v1/curated-sets?q=child", Auth::None, None).await.json();
     assert_eq!(narrowed["total"], 1);
+    // Every page reports the whole listing's total: one in the middle, one past the end
+    // (no row there to carry it), and a search that matches nothing.
+    let second = app.api("GET", "/api/v1/curated-sets?limit=1&offset=1", Auth::None, None).await.json();
+    assert_eq!((second["sets"].as_array().unwrap().len(), second["total"].as_u64()), (1, Some(sets.len() as u64)));
+    assert_eq!(second["sets"][0], sets[1]);
+    let past = app.api("GET", "/api/v1/curated-sets?offset=100", Auth::None, None).await.json();
+    assert_eq!((past["sets"].as_array().unwrap().len(), past["total"].as_u64()), (0, Some(sets.len() as u64)));
+    let none = app.api("GET", "/api/v1/curated-sets?q=no%20such%20body", Auth::None, None).await.json();
+    assert_eq!((none["sets"].as_array().unwrap().len(), none["total"].as_u64()), (0, Some(0)));
 }
 
 async fn curators_write_curated_sets(app: TestApp) {
