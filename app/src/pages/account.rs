@@ -1,6 +1,7 @@
 //! The account page: who is signed in; profile and password changes; the download of all
 //! one's data; and deleting the account.
 
+use super::load::{load, Loaded};
 use super::components::{format_date, problem_of, FormError};
 use super::session::{use_session, LogInFirst};
 use super::components::parse_time;
@@ -24,7 +25,7 @@ pub fn Account() -> impl IntoView {
     // rather than after it.
     let query = use_query_map();
     let offset = move || query.read().get("activity").and_then(|o| o.parse::<i64>().ok()).unwrap_or(0).max(0);
-    let activity = Resource::new(offset, account_activity);
+    let activity = load(offset, account_activity);
     view! {
         <Title text="Account" />
         <section class="card">
@@ -67,7 +68,7 @@ pub fn Account() -> impl IntoView {
 /// The account's audit log, newest first, a page at a time. The page is in the address
 /// (`?activity=<offset>`), so reading it needs no JavaScript.
 #[component]
-fn Activity(page: Resource<Result<AuditPage, Problem>>) -> impl IntoView {
+fn Activity(page: Loaded<Result<AuditPage, Problem>>) -> impl IntoView {
     view! {
         <h2 class="section-title" id="activity">"Activity"</h2>
         <p class="muted small">

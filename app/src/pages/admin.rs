@@ -6,6 +6,7 @@
 //! the console's existence is not confirmed. Everything reads without JavaScript; actions are
 //! forms that post without it too, each destructive one behind a confirmation box.
 
+use super::load::load;
 use super::components::{format_day, problem_of, thousands, ChartSize, FormError, UsageChart};
 use super::home::NotFound;
 use crate::admin::{
@@ -55,7 +56,7 @@ fn ConsoleNav() -> impl IntoView {
 /// `/admin`: the overview.
 #[component]
 pub fn AdminOverview() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| console_overview());
+    let overview = load(|| (), |_| console_overview());
     view! {
         <Title text="Operator console" />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -184,7 +185,7 @@ fn OperatorLog(entries: Vec<OperatorAction>) -> impl IntoView {
 pub fn AdminUsers() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
-    let users = Resource::new(q, console_users);
+    let users = load(q, console_users);
     view! {
         <Title text="People · Operator console" />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -233,7 +234,7 @@ pub fn AdminUserPage() -> impl IntoView {
     let suspend = ServerAction::<ConsoleSuspendUser>::new();
     let role = ServerAction::<ConsoleSetRole>::new();
     let session = super::session::use_session();
-    let user = Resource::new(move || (id(), suspend.version().get(), role.version().get()), |(id, _, _)| console_user(id));
+    let user = load(move || (id(), suspend.version().get(), role.version().get()), |(id, _, _)| console_user(id));
     view! {
         <Title text="Person · Operator console" />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -392,7 +393,7 @@ pub fn AdminKeyPage() -> impl IntoView {
     let set_limits = ServerAction::<ConsoleSetKeyLimits>::new();
     let revoke = ServerAction::<ConsoleRevokeKey>::new();
     let session = super::session::use_session();
-    let key = Resource::new(move || (id(), set_limits.version().get(), revoke.version().get()), |(id, _, _)| console_key(id));
+    let key = load(move || (id(), set_limits.version().get(), revoke.version().get()), |(id, _, _)| console_key(id));
     view! {
         <Title text="Key · Operator console" />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -1,5 +1,6 @@
 //! The gallery of curated reference sets, each with "Clone into my sets".
 
+use super::load::load;
 use super::components::{problem_of, FormError};
 use super::session::use_session;
 use crate::curated::{list_curated, CloneCurated, CuratedSet};
@@ -13,7 +14,7 @@ const HIGHLIGHTS: [&str; 4] = ["chest", "waist", "seat", "inseam"];
 
 #[component]
 pub fn Curated() -> impl IntoView {
-    let sets = Resource::new(|| (), |_| list_curated(None));
+    let sets = load(|| (), |_| list_curated(None));
     let clone = ServerAction::<CloneCurated>::new();
     let problem = Signal::derive(move || clone.value().with(problem_of));
     let navigate = use_navigate();

@@ -4,6 +4,7 @@
 //! Every rule is the service's: the level list is what the server says this person may
 //! grant, and errors from the service appear next to the field they concern.
 
+use super::load::{load, Loaded};
 use super::components::{
     copy_to_clipboard, format_date, format_day, origin, parse_time, problem_of, thousands, ChartSize, FormError, UsageChart,
 };
@@ -27,8 +28,8 @@ pub fn ApiKeys() -> impl IntoView {
     let rotate = ServerAction::<RotateKey>::new();
     // Two resources: the form's options never refetch, so a submit (failed or not) cannot
     // reset what the person has chosen; the list refetches after every change.
-    let options = Resource::new(|| (), |_| key_options());
-    let keys = Resource::new(
+    let options = load(|| (), |_| key_options());
+    let keys = load(
         move || (create.version().get(), revoke.version().get(), rotate.version().get()),
         |_| list_keys(),
     );
@@ -284,7 +285,7 @@ fn RegenerateButton(id: String, name: String, rotate: ServerAction<RotateKey>) -
 fn NewKeyForm(
     options: NewKeyChoices,
     create: ServerAction<CreateKey>,
-    keys: Resource<Result<Vec<KeyWithUsage>, Problem>>,
+    keys: Loaded<Result<Vec<KeyWithUsage>, Problem>>,
 ) -> impl IntoView {
     let problem = Signal::derive(move || create.value().with(problem_of));
     let for_field = move |fields: &'static [&'static str]| {

@@ -10,6 +10,7 @@ mod curated;
 mod home;
 mod keys;
 pub mod lazy;
+mod load;
 mod patterns;
 pub mod session;
 mod sets;

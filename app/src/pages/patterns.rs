@@ -1,6 +1,7 @@
 //! Patterns: the list (with search) and the editor. Settings are edited as JSON and checked
 //! as you type with the same rules the server applies (`patterns::settings_problem`).
 
+use super::load::load;
 use super::components::{problem_of, unsaved_changes_warning, FormError, SearchBox, ShareLink};
 use crate::error::Problem;
 use crate::patterns::{
@@ -16,7 +17,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 pub fn Patterns() -> impl IntoView {
     let query = use_query_map();
     let q = Memo::new(move |_| query.with(|m| m.get("q")).unwrap_or_default());
-    let patterns = Resource::new(move || q.get(), |q| list_patterns((!q.is_empty()).then_some(q)));
+    let patterns = load(move || q.get(), |q| list_patterns((!q.is_empty()).then_some(q)));
     view! {
         <Title text="Patterns" />
         <section class="card">
@@ -69,7 +70,7 @@ pub fn PatternEditor() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id")).and_then(|id| id.parse::<i64>().ok());
     let is_new = move || params.with(|p| p.get("id")).is_none();
-    let loaded = Resource::new(move || (is_new(), id()), |(is_new, id)| async move {
+    let loaded = load(move || (is_new(), id()), |(is_new, id)| async move {
         match (is_new, id) {
             (true, _) => get_pattern(None).await,
             (false, Some(id)) => get_pattern(Some(id)).await,
@@ -91,6 +92,12 @@ pub fn PatternEditor() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// The settings field's text as JSON, read as bytes like every other JSON the browser reads
+/// (see `pages::load`: one decoder per type in the WebAssembly, not one per kind of input).
+fn read_settings(text: &str) -> serde_json::Result<serde_json::Value> {
+    serde_json::from_slice(text.as_bytes())
 }
 
 #[component]
@@ -121,7 +128,7 @@ fn PatternForm(pattern: Option<Pattern>, sets: Vec<SetChoice>) -> impl IntoView 
     let public = RwSignal::new(public0);
     let dirty = Memo::new(move |_| {
         let (n, no, d, s, set, p) = initial(&saved.get());
-        let settings_same = match (serde_json::from_str::<serde_json::Value>(&s), serde_json::from_str::<serde_json::Value>(&settings.get())) {
+        let settings_same = match (read_settings(&s), read_settings(&settings.get())) {
             (Ok(a), Ok(b)) => a == b,
             _ => s == settings.get(),
         };
@@ -152,7 +159,7 @@ fn PatternForm(pattern: Option<Pattern>, sets: Vec<SetChoice>) -> impl IntoView 
     });
 
     let server_error = move |field: &'static str| problem.get().and_then(|p| p.message_for(field));
-    let settings_error = move || match serde_json::from_str::<serde_json::Value>(&settings.get()) {
+    let settings_error = move || match read_settings(&settings.get()) {
         Err(e) => Some(format!("Not valid JSON: {e}.")),
         Ok(value) => settings_problem(&value),
     };
@@ -168,7 +175,7 @@ fn PatternForm(pattern: Option<Pattern>, sets: Vec<SetChoice>) -> impl IntoView 
         if settings_error().is_some() {
             return;
         }
-        let settings_value = serde_json::from_str::<serde_json::Value>(&settings.get()).ok();
+        let settings_value = read_settings(&settings.get()).ok();
         let chosen_set = set_id.get().parse::<i64>().ok();
         match id {
             None => {

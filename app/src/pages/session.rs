@@ -1,8 +1,10 @@
 //! The session provider: who is signed in, provided once by the layout and read by the
 //! header and the pages through context.
 //!
-//! Depends only on the account server functions; no page or component is imported here.
+//! Depends only on the account server functions and [`load`](super::load); no page or
+//! component is imported here.
 
+use super::load::{load, Loaded};
 use crate::accounts::{current_account, AccountView, Logout};
 use crate::error::Problem;
 use leptos::prelude::*;
@@ -14,14 +16,14 @@ pub struct Session {
     pub logout: ServerAction<Logout>,
     /// The signed-in account. Refetched on every navigation — signing up, in or out always
     /// ends in one — and after logging out.
-    pub account: Resource<Result<Option<AccountView>, Problem>>,
+    pub account: Loaded<Result<Option<AccountView>, Problem>>,
 }
 
 /// Provides the [`Session`]; called once, inside the router (it follows the location).
 pub fn provide_session() {
     let logout = ServerAction::<Logout>::new();
     let path = use_location().pathname;
-    let account = Resource::new(move || (path.get(), logout.version().get()), |_| current_account());
+    let account = load(move || (path.get(), logout.version().get()), |_| current_account());
     provide_context(Session { logout, account });
 }
 

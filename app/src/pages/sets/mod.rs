@@ -9,6 +9,7 @@
 mod editor;
 mod form;
 
+use super::load::load;
 use super::components::{format_day, SearchBox};
 use super::session::{use_session, LogInFirst};
 use crate::error::{ErrorCode, Problem};
@@ -24,7 +25,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 pub fn SetsPage() -> impl IntoView {
     let query = use_query_map();
     let q = Memo::new(move |_| query.with(|m| m.get("q").unwrap_or_default()));
-    let sets = Resource::new(move || q.get(), |q| list_sets((!q.trim().is_empty()).then_some(q)));
+    let sets = load(move || q.get(), |q| list_sets((!q.trim().is_empty()).then_some(q)));
     view! {
         <Title text="Measurement sets" />
         <section class="card">
@@ -125,7 +126,7 @@ pub fn NewSetPage() -> impl IntoView {
 pub fn EditSetPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
-    let set = Resource::new(
+    let set = load(
         move || id.get(),
         |id| async move {
             match id {
