@@ -45,9 +45,16 @@ FRONT_TARGET="$CARGO_TARGET_DIR/front"
 if $release; then
   front_profile=(--profile "$LIB_PROFILE_RELEASE"); front_dir="$LIB_PROFILE_RELEASE"
   server_profile=(--release)
+  # With the standard library built from source (below): built for size, and panics without
+  # their source locations, in the release front end only. Panic messages stay. The main
+  # module 4.6 % smaller (README, "The WebAssembly bundle"). cargo appends a `--config` list
+  # to .cargo/config.toml's, so the target's own flags stay.
+  front_std=(-Zbuild-std-features=optimize_for_size
+    --config 'target.wasm32-unknown-unknown.rustflags = ["-Zlocation-detail=none"]')
 else
   front_profile=(); front_dir=debug
   server_profile=()
+  front_std=()
 fi
 
 # --- Compile both halves ------------------------------------------------------------------------
@@ -57,7 +64,7 @@ front() {
     # RUSTC_BOOTSTRAP on a stable compiler.
     RUSTUP_TOOLCHAIN=debian RUSTC_BOOTSTRAP=1 cargo build --package "$LIB_PACKAGE" --lib \
       --target wasm32-unknown-unknown --target-dir "$FRONT_TARGET" "${front_profile[@]}" \
-      -Zbuild-std=std,panic_abort
+      -Zbuild-std=std,panic_abort "${front_std[@]}"
   else
     cargo build --package "$LIB_PACKAGE" --lib --target wasm32-unknown-unknown \
       --target-dir "$FRONT_TARGET" "${front_profile[@]}"
