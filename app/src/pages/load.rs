@@ -87,6 +87,35 @@ mod tests {
         assert_eq!(ours, Ok(Some(BTreeMap::from([("épaule".into(), 100.0)]))));
     }
 
+    /// Every page loads through [`load`] and reads JSON as bytes: a `Resource::new` or a
+    /// `serde_json::from_str` in a page would bring the text decoders back into the
+    /// WebAssembly for every type it reads.
+    #[test]
+    fn pages_read_json_only_as_bytes() {
+        fn sources(dir: &std::path::Path, found: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("pages/load.rs") {
+                    found.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/pages"), &mut files);
+        assert!(files.len() > 10, "the pages' sources were not found");
+        let mut offences = Vec::new();
+        for (path, text) in &files {
+            for (number, line) in text.lines().enumerate() {
+                if ["Resource::new", "serde_json::from_str"].iter().any(|banned| line.contains(banned)) {
+                    offences.push(format!("{path}:{}: {}", number + 1, line.trim()));
+                }
+            }
+        }
+        assert!(offences.is_empty(), "use pages::load (load, Json; from_slice):\n{}", offences.join("\n"));
+    }
+
     #[test]
     fn refuses_what_is_not_json_of_the_type() {
         for text in ["", "{", "[1, 2]", r#"{"Ok": "ninety"}"#] {
