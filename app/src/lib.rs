@@ -115,7 +115,7 @@ fn Layout() -> impl IntoView {
             // depends on the session, and streaming it in later would leave it empty for a
             // browser without JavaScript. The pages are small and the session is one query.
             <Routes fallback=pages::NotFound>
-                <Route path=path!("") view={Lazy::<pages::lazy::public::Home>::new()} ssr=SsrMode::Async />
+                <Route path=path!("") view={Lazy::<pages::lazy::front::Home>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/signup") view={Lazy::<pages::lazy::sign_in::Signup>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/login") view={Lazy::<pages::lazy::sign_in::Login>::new()} ssr=SsrMode::Async />
                 // A visitor gets a real redirect to /login.
@@ -130,7 +130,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/patterns/new") view={Lazy::<pages::lazy::patterns::PatternEditor>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/patterns/:id") view={Lazy::<pages::lazy::patterns::PatternEditor>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/curated") view={Lazy::<pages::lazy::curated::Curated>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/errors") view={Lazy::<pages::lazy::public::ErrorCodes>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/errors") view={Lazy::<pages::lazy::errors::ErrorCodes>::new()} ssr=SsrMode::Async />
                 // The operator's console: "not found" for anyone below staff (level 6).
                 <Route path=path!("/admin") view={Lazy::<pages::lazy::console::AdminOverview>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/admin/users") view={Lazy::<pages::lazy::console::AdminUsers>::new()} ssr=SsrMode::Async />

@@ -53,7 +53,11 @@ macro_rules! area {
     };
 }
 
-area!(public, __preload_public: Home, ErrorCodes);
+// The front page and the error codes share nothing but what every page shares, and the front
+// page is what most visitors load first: each is an area of its own (the front page with its
+// modules 244 KB gzipped instead of 254 KB; README, "The WebAssembly bundle").
+area!(front, __preload_front: Home);
+area!(errors, __preload_errors: ErrorCodes);
 area!(sign_in, __preload_sign_in: Signup, Login);
 area!(account, __preload_account: Account, ApiKeys);
 area!(sets, __preload_sets: SetsPage, NewSetPage, EditSetPage);
