@@ -81,11 +81,14 @@ pub fn hash_secret(pepper: &[u8], secret: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// Whether `secret` matches `stored_hex`, compared in constant time.
+/// Whether `secret` matches `stored_hex`, compared in constant time. Every key check runs
+/// this: the stored hash is decoded into an array of a hash's length, not a new `Vec` (a hash
+/// of any other length is refused, as it could never match).
 pub fn verify_secret(pepper: &[u8], secret: &str, stored_hex: &str) -> bool {
-    let Ok(stored) = hex::decode(stored_hex) else {
+    let mut stored = [0u8; 32];
+    if hex::decode_to_slice(stored_hex, &mut stored).is_err() {
         return false;
-    };
+    }
     let mut mac = Hmac::<Sha256>::new_from_slice(pepper).expect("HMAC takes keys of any length");
     mac.update(secret.as_bytes());
     mac.verify_slice(&stored).is_ok()
@@ -162,5 +165,10 @@ mod tests {
         assert!(!verify_secret(b"pepper one", "s3creT", &stored));
         assert!(!verify_secret(b"pepper two", "s3cret", &stored));
         assert!(!verify_secret(b"pepper one", "s3cret", "not hex"));
+        // The stored form in capitals still matches; one byte short or long never does.
+        assert!(verify_secret(b"pepper one", "s3cret", &stored.to_uppercase()));
+        assert!(!verify_secret(b"pepper one", "s3cret", &stored[..62]));
+        assert!(!verify_secret(b"pepper one", "s3cret", &format!("{stored}00")));
+        assert!(!verify_secret(b"pepper one", "s3cret", ""));
     }
 }
