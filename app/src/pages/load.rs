@@ -5,7 +5,8 @@
 //! `server_fn` decodes with `serde_json::from_slice`, and a resource's value rendered into the
 //! page, which Leptos's default codec (`JsonSerdeCodec`) decodes with `serde_json::from_str`.
 //! serde_json's decoder is generic over what it reads from, so each type came into the
-//! WebAssembly twice, once per road — about a tenth of the front end's code. [`Json`] decodes
+//! WebAssembly twice, once per road: the two copies were about a tenth of the compiled front
+//! end, each about half of that. [`Json`] decodes
 //! a resource's text as bytes, as a server function's answer is decoded, so each type has one
 //! decoder. The JSON written and read is the same as with Leptos's codec.
 
