@@ -2,7 +2,7 @@
 //! handlers and the operator's command line create, authenticate and change accounts through
 //! these functions.
 
-use super::{email_problem, normalize_email, normalize_username, password_problem, signup_errors, username_problem};
+use super::{normalize_email, normalize_username, password_problem, sent_email_problem, signup_errors, username_problem};
 use super::{AccountView, PasswordChange, Profile, ProfileChanges};
 use crate::account_columns;
 use crate::audit::{self, AuditKind, AuditPage};
@@ -65,7 +65,7 @@ impl std::fmt::Debug for NewAccount {
 pub async fn create_account(state: &AppState, input: NewAccount) -> Result<Account> {
     let username = normalize_username(&input.username);
     let email = normalize_email(&input.email);
-    let errors = signup_errors(&username, &email, &input.password);
+    let errors = signup_errors(&username, &input.email, &input.password);
     if !errors.is_empty() {
         return Err(Error::validation(errors));
     }
@@ -230,7 +230,7 @@ pub async fn update_profile(state: &AppState, principal: &Principal, changes: Pr
     let email = changes.email.as_deref().map(normalize_email);
     let errors: Vec<FieldError> = [
         ("username", username.as_deref().and_then(username_problem)),
-        ("email", email.as_deref().and_then(email_problem)),
+        ("email", changes.email.as_deref().and_then(sent_email_problem)),
     ]
     .into_iter()
     .filter_map(|(field, problem)| problem.map(|m| FieldError::new(field, m)))

@@ -3,7 +3,7 @@
 //! show a pending state and check fields as you type.
 
 use super::components::{problem_of, Field, FormError};
-use crate::accounts::{email_problem, normalize_email, normalize_username, password_problem, username_problem};
+use crate::accounts::{normalize_username, password_problem, sent_email_problem, username_problem};
 use crate::accounts::{PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -37,7 +37,7 @@ pub fn Signup() -> impl IntoView {
                     kind="email"
                     autocomplete="email"
                     server_error=for_field("email")
-                    check=Callback::new(|v: String| email_problem(&normalize_email(&v)))
+                    check=Callback::new(|v: String| sent_email_problem(&v))
                 />
                 <Field
                     label="Password"
