@@ -71,7 +71,7 @@ pub async fn list(state: &AppState, query: ListQuery) -> Result<CuratedPage> {
         " ORDER BY c.name, c.id LIMIT $2 OFFSET $3"
     );
     let rows = sqlx::query(sql).bind(&page.pattern).bind(page.limit).bind(page.offset);
-    let count = sqlx::query(concat!("SELECT COUNT(*) AS n FROM curated_sets WHERE ", curated_search!())).bind(&page.pattern);
+    let count = || sqlx::query(concat!("SELECT COUNT(*) FROM curated_sets WHERE ", curated_search!())).bind(&page.pattern);
     let (rows, total) = fetch_page::<CuratedRow>(&state.db, rows, page.offset, count).await?;
     Ok(CuratedPage { sets: rows.into_iter().map(CuratedRow::view).collect::<Result<_>>()?, total, limit: page.limit, offset: page.offset })
 }

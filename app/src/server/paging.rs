@@ -207,40 +207,44 @@ pub async fn fetch_listing<T>(
         return Ok((rows, total));
     }
     let rows = sqlx::query(sql.counted_rows).bind(owner).bind(&page.pattern).bind(page.limit).bind(page.offset).fetch_all(db).await?;
-    let total = match rows.first() {
-        Some(row) => row.try_get("total")?,
-        // No row: nothing matches, or the page starts past the last row.
-        None if page.offset == 0 => 0,
-        None => sqlx::query(sql.count).bind(owner).bind(&page.pattern).fetch_one(db).await?.try_get(0)?,
-    };
+    let total = page_total(db, rows.first(), page.offset, || sqlx::query(sql.count).bind(owner).bind(&page.pattern)).await?;
     let items = rows.iter().map(from_pool).collect::<Result<Vec<T>>>()?;
     Ok((items, total))
 }
 
 type AnyArguments = <Any as sqlx::Database>::Arguments;
 
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments>;
+
 /// Runs one page's query, whose rows each carry the count of everything the listing matches
 /// in a column `total` (an uncorrelated `(SELECT COUNT(*) …) AS total`, which the database
 /// runs once), and returns the rows and that total: one statement, so the two always agree.
-/// A page that starts past the last row has no row to carry it; then `count` (a `COUNT(*) AS
-/// n` query) gives it.
-pub async fn fetch_page<R>(
+/// A page that starts past the last row has no row to carry it; then `count` (a `COUNT(*)`
+/// query) gives it.
+pub async fn fetch_page<'q, R>(
     db: &Db,
-    rows: sqlx::query::Query<'_, Any, AnyArguments>,
+    rows: AnyQuery<'q>,
     offset: i64,
-    count: sqlx::query::Query<'_, Any, AnyArguments>,
+    count: impl FnOnce() -> AnyQuery<'q>,
 ) -> Result<(Vec<R>, i64)>
 where
     R: for<'r> FromRow<'r, AnyRow>,
 {
     let rows = rows.fetch_all(db).await?;
-    let total = match rows.first() {
-        Some(row) => row.try_get("total")?,
-        None if offset == 0 => 0,
-        None => count.fetch_one(db).await?.try_get("n")?,
-    };
+    let total = page_total(db, rows.first(), offset, count).await?;
     let items = rows.iter().map(R::from_row).collect::<Result<Vec<R>, sqlx::Error>>()?;
     Ok((items, total))
+}
+
+/// A listing's total, from its page's first row (`total`). No row: nothing matches, or the
+/// page starts past the last row — then `count` (made only then) counts, unless the page is
+/// the first.
+async fn page_total<'q>(db: &Db, first: Option<&AnyRow>, offset: i64, count: impl FnOnce() -> AnyQuery<'q>) -> Result<i64> {
+    Ok(match first {
+        Some(row) => row.try_get("total")?,
+        None if offset == 0 => 0,
+        None => count().fetch_one(db).await?.try_get(0)?,
+    })
 }
 
 #[cfg(test)]
