@@ -7,6 +7,10 @@ import { createKey, createStaff, logIn, signUpAndOpenKeys, waitForHydration } fr
 // of axe's rules that apply, WCAG 2.x A and AA included) once it has hydrated. The fixture
 // fails each test on any console error as well; the not-found page's own 404 is the one
 // failed load allowed.
+//
+// Each test loads several pages and runs axe on each, on the debug build's WebAssembly: the
+// default 30 s per test is too short for that on a busy 2-core machine (the visitors' six
+// pages took 33.5 s once while a release build ran beside them), so each gets 90 s.
 
 async function expectAccessible(page: Page, what: string): Promise<void> {
   await waitForHydration(page);
@@ -22,6 +26,7 @@ async function visit(page: Page, path: string, heading: string | RegExp): Promis
 }
 
 test('the pages a visitor sees are accessible', async ({ page }) => {
+  test.setTimeout(90_000);
   await visit(page, '/', /measurements/);
   await visit(page, '/signup', 'Create your Tapeline account');
   await visit(page, '/login', 'Log in');
@@ -62,6 +67,7 @@ test('the pages of a signed-in person are accessible', async ({ page }) => {
 });
 
 test("the operator's console is accessible", async ({ page }) => {
+  test.setTimeout(90_000);
   const admin = createStaff('axeadmin', 'admin');
   await logIn(page, admin);
   await visit(page, '/admin', 'Operator console');
