@@ -11,6 +11,7 @@ import { createKey, createStaff, logIn, signUpAndOpenKeys, waitForHydration } fr
 // Each test loads several pages and runs axe on each, on the debug build's WebAssembly: the
 // default 30 s per test is too short for that on a busy 2-core machine (the visitors' six
 // pages took 33.5 s once while a release build ran beside them), so each gets 90 s.
+test.describe.configure({ timeout: 90_000 });
 
 async function expectAccessible(page: Page, what: string): Promise<void> {
   await waitForHydration(page);
@@ -26,7 +27,6 @@ async function visit(page: Page, path: string, heading: string | RegExp): Promis
 }
 
 test('the pages a visitor sees are accessible', async ({ page }) => {
-  test.setTimeout(90_000);
   await visit(page, '/', /measurements/);
   await visit(page, '/signup', 'Create your Tapeline account');
   await visit(page, '/login', 'Log in');
@@ -39,7 +39,6 @@ test('the pages a visitor sees are accessible', async ({ page }) => {
 });
 
 test('the pages of a signed-in person are accessible', async ({ page }) => {
-  test.setTimeout(90_000);
   await signUpAndOpenKeys(page, 'axe');
   await expectAccessible(page, 'the keys page');
   // With no keys yet, the new-key form is open.
@@ -67,7 +66,6 @@ test('the pages of a signed-in person are accessible', async ({ page }) => {
 });
 
 test("the operator's console is accessible", async ({ page }) => {
-  test.setTimeout(90_000);
   const admin = createStaff('axeadmin', 'admin');
   await logIn(page, admin);
   await visit(page, '/admin', 'Operator console');
