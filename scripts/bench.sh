@@ -8,6 +8,7 @@
 #   bash scripts/bench.sh flood      # whoami's p99 calm and during a log-in flood, in rounds (bench/flood.sh)
 #   bash scripts/bench.sh cluster    # throughput through nginx, 1–3 processes (bench/cluster.sh)
 #   bash scripts/bench.sh instructions  # instructions per request under callgrind (bench/instructions.sh)
+#   bash scripts/bench.sh wasm       # each page's WebAssembly, gzipped and brotli, from the release site (bench/wasm.sh)
 #   bash scripts/bench.sh criterion  # every criterion benchmark (bench/benches/, bench profile)
 #   bash scripts/bench.sh limits     # one file of bench/benches/
 set -euo pipefail
@@ -17,6 +18,7 @@ case "${1:-routes}" in
   flood) exec bash bench/flood.sh ;;
   cluster) exec bash bench/cluster.sh ;;
   instructions) exec bash bench/instructions.sh ;;
+  wasm) exec bash bench/wasm.sh ;;
 esac
 source scripts/setup.sh
 if [ "$1" = criterion ]; then
