@@ -4,7 +4,9 @@
 # (see `target/release/tapeline serve --help`); TAPELINE_* variables work too.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/build.sh --release
+# Only what building and running need: not the tests' browser, proxy, cache or Python tools
+# (scripts/setup.sh, TAPELINE_SETUP).
+TAPELINE_SETUP=build bash scripts/build.sh --release
 # The binary and the site are where the build put them (CARGO_TARGET_DIR, when set).
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$target/site}"

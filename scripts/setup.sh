@@ -2,8 +2,9 @@
 # Installs everything Tapeline needs to build, run and test on a fresh Debian machine.
 #
 # Idempotent: every step checks first and skips what is already in place, so a second
-# run takes seconds. Sourced by scripts/run.sh and scripts/test.sh; it can also be run
-# on its own (`bash scripts/setup.sh`).
+# run takes seconds. Sourced by scripts/build.sh (which scripts/run.sh runs with
+# TAPELINE_SETUP=build: only what building and running need) and scripts/test.sh; it can also
+# be run on its own (`bash scripts/setup.sh`, everything).
 #
 # The WebAssembly front end needs a wasm32 standard library. Where rustup already has the
 # `wasm32-unknown-unknown` target we use it; otherwise (the usual case on these machines,
@@ -22,28 +23,41 @@ export PATH="$HOME/.cargo/bin:$PATH"
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
+# What the caller needs: `build` — compiling and running Tapeline (scripts/run.sh) — or `all`,
+# the default: the tests' tools too (Chromium, nginx, Redis, psql, Python's venv, Playwright).
+TAPELINE_SETUP="${TAPELINE_SETUP:-all}"
+case "$TAPELINE_SETUP" in
+  build|all) ;;
+  *) echo "TAPELINE_SETUP must be 'build' or 'all', not '$TAPELINE_SETUP'" >&2; return 2 2>/dev/null || exit 2 ;;
+esac
+
 # --- 1. Debian packages -------------------------------------------------------------
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   WASM_ROUTE=rustup
-  APT_PKGS=(chromium)
+  APT_PKGS=()
 else
   WASM_ROUTE=debian
   # lld-22: /usr/bin/rust-lld (from rust-web-llvm) points at it and dangles otherwise.
   # Never Debian's binaryen: its old wasm-opt breaks wasm-bindgen's externref table.
-  APT_PKGS=(rustc-web cargo-web rust-web-src lld-22 chromium)
+  APT_PKGS=(rustc-web cargo-web rust-web-src lld-22)
 fi
-# Node.js and npm (for Playwright and wasm-opt): from apt only when the machine has none;
-# an existing Node (e.g. from NodeSource) is used as it is.
+# Node.js and npm (for wasm-opt, esbuild and Playwright): from apt only when the machine has
+# none; an existing Node (e.g. from NodeSource) is used as it is.
 command -v npm >/dev/null || APT_PKGS+=(nodejs npm)
-# psql: the test command checks PostgreSQL with it.
-command -v psql >/dev/null || APT_PKGS+=(postgresql-client)
-# Python's venv module (Debian splits it out): scripts/contract.sh keeps its tools in one.
-python3 -c 'import ensurepip, venv' 2>/dev/null || APT_PKGS+=(python3-venv)
-# nginx and Redis: the cluster tests (server/tests/cluster.rs) start their own, on free ports
-# with their own configuration; this script neither uses nor starts the system services.
-APT_PKGS+=(nginx redis-server)
 # brotli: scripts/build.sh precompresses the release build's static files.
 APT_PKGS+=(brotli)
+if [ "$TAPELINE_SETUP" = all ]; then
+  # Chromium: the browser tests (Playwright drives Debian's).
+  APT_PKGS+=(chromium)
+  # psql: the test command checks PostgreSQL with it.
+  command -v psql >/dev/null || APT_PKGS+=(postgresql-client)
+  # Python's venv module (Debian splits it out): scripts/contract.sh keeps its tools in one.
+  python3 -c 'import ensurepip, venv' 2>/dev/null || APT_PKGS+=(python3-venv)
+  # nginx and Redis: the cluster tests (server/tests/cluster.rs) start their own, on free
+  # ports with their own configuration; this script neither uses nor starts the system
+  # services.
+  APT_PKGS+=(nginx redis-server)
+fi
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -65,7 +79,7 @@ else
   LEPTOS_TOOLCHAIN=stable
 fi
 
-# --- 3. npm: wasm-opt (binaryen), esbuild and Playwright -------------------------------------------
+# --- 3. npm: wasm-opt (binaryen), esbuild and (all) Playwright -------------------------------------------
 mkdir -p "$TOOLS"
 npm_has() { grep -q "\"version\": \"$2\"" "$TOOLS/node_modules/$1/package.json" 2>/dev/null; }
 if ! npm_has binaryen "$BINARYEN_VERSION" || ! npm_has esbuild "$ESBUILD_VERSION"; then
@@ -75,7 +89,7 @@ if ! npm_has binaryen "$BINARYEN_VERSION" || ! npm_has esbuild "$ESBUILD_VERSION
 fi
 # Reinstalled whenever the lock file changed since the last install (npm keeps a copy of it
 # in node_modules/.package-lock.json).
-if [ -f "$ROOT/end2end/package-lock.json" ] && \
+if [ "$TAPELINE_SETUP" = all ] && [ -f "$ROOT/end2end/package-lock.json" ] && \
    { [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || \
      [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; }; then
   log "npm: Playwright and axe-core (browser download skipped: Debian's Chromium is used)"
