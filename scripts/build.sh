@@ -15,7 +15,8 @@
 #
 # The front end and the server are compiled at the same time, into separate target
 # directories (as cargo-leptos does), so each fills the core the other leaves idle; on a first
-# run, the bundling tool is compiled beside them.
+# run, the bundling tool is compiled beside them. The site is assembled as soon as the front
+# end is compiled, while the server still is, and published (named in hash.txt) once both are.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -91,67 +92,13 @@ server() {
     --bin "$BIN_TARGET" "${server_profile[@]}"
 }
 
-jobs_=(front server)
-if [ "$(tapeline-wasm-bundle --version 2>/dev/null)" != "tapeline-wasm-bundle $WASM_BUNDLE_VERSION wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
-  log "installing the WebAssembly bundling tool (scripts/wasm-bundle; first run only)"
-  jobs_+=(install_wasm_bundle)
-fi
-log "compiling the front end (WebAssembly) and the server ($($release && echo release || echo debug)), side by side"
-pids=()
-for job in "${jobs_[@]}"; do "$job" & pids+=($!); done
-failed=()
-for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${jobs_[$i]}"); done
-if [ "${#failed[@]}" -gt 0 ]; then
-  echo "error: scripts/build.sh: failed: ${failed[*]}" >&2
-  exit 1
-fi
-
 # --- The site -----------------------------------------------------------------------------------
-log "assembling the site in $SITE"
 profile_dir="$($release && echo release || echo debug)"
 # The bundling tool, wasm-opt and esbuild write to a staging directory of this
 # profile's own; the site gets content-hashed copies (below).
 STAGE="$CARGO_TARGET_DIR/$profile_dir/site-stage"
 BUNDLE="$STAGE/bundle"
-mkdir -p "$PKG" "$STAGE"
 wasm="$FRONT_TARGET/wasm32-unknown-unknown/$front_dir/${LIB_PACKAGE//-/_}.wasm"
-# What the staged bundle was made from; when that has not changed, the bundling tool and
-# wasm-opt (a minute on a release bundle) are not run again.
-made_from="$profile_dir $(stat -c %Y.%s "$wasm") $WASM_BINDGEN_VERSION $WASM_BUNDLE_VERSION"
-if [ "$(cat "$STAGE/.made-from" 2>/dev/null)" != "$made_from" ] || [ ! -f "$BUNDLE/$NAME.wasm" ]; then
-  rm -rf "$STAGE/.made-from" "$BUNDLE"
-  # 1. Cut the module at the pages' split points (app::pages::lazy) and give the main module
-  #    its JavaScript glue: the main module ($NAME.wasm, $NAME.js), one module per area of
-  #    pages and per set of areas sharing code, their loader and the manifest the server
-  #    preloads a page's modules from (scripts/wasm-bundle/src/main.rs). It prints the split
-  #    modules.
-  tapeline-wasm-bundle "$wasm" "$BUNDLE" "$NAME" >"$STAGE/split-modules"
-  if $release; then
-    # 2. The flags cargo-leptos uses, on every module, one per core; wasm-opt is binaryen's,
-    # from npm (never Debian's: setup.sh).
-    # The split modules keep the linker's label names (name subsection 3), which this
-    # wasm-opt does not know and warns about once per module before dropping them.
-    { echo "$BUNDLE/$NAME.wasm"; cat "$STAGE/split-modules"; } | xargs -P "$(nproc)" -I{} \
-      wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int {} -o {} \
-      2> >(grep -v "^warning: unknown name subsection" >&2)
-    # 3. Minified JavaScript. wasm-bindgen lists the loader once per function imported from
-    #    it, under the same key and always the same module: a duplicate key esbuild would
-    #    warn about, harmlessly.
-    for js in "$BUNDLE"/*.js; do
-      esbuild "$js" --minify --format=esm --log-level=warning --log-override:duplicate-object-key=silent \
-        --allow-overwrite --outfile="$js"
-    done
-  fi
-  echo "$made_from" >"$STAGE/.made-from"
-fi
-if $release; then
-  # Browsers from the last few years: the stylesheet keeps its modern syntax.
-  esbuild "$STYLE_FILE" --minify --target=chrome100,firefox100,safari15 --log-level=warning \
-    --outfile="$STAGE/$NAME.css"
-else
-  cp "$STYLE_FILE" "$STAGE/$NAME.css"
-fi
-
 # Content-hashed names, so browsers may keep the files for a year and a new build is never
 # mixed with an old one: the stylesheet as $NAME.<hash>.css; the WebAssembly bundle, whose
 # files import one another by their plain names, as a directory named by a hash of them all,
@@ -167,26 +114,102 @@ compress() {
     gzip -1 -c "$1" >"$1.gz"
   fi
 }
+# The front end's half of the site: staged, then packaged into pkg/ under content-hashed
+# names. Nothing serves it until publish (below) names it in hash.txt.
+package_site() {
+  log "assembling the site in $SITE"
+  mkdir -p "$PKG" "$STAGE"
+  # What the staged bundle was made from; when that has not changed, the bundling tool and
+  # wasm-opt (a minute on a release bundle) are not run again.
+  made_from="$profile_dir $(stat -c %Y.%s "$wasm") $WASM_BINDGEN_VERSION $WASM_BUNDLE_VERSION"
+  if [ "$(cat "$STAGE/.made-from" 2>/dev/null)" != "$made_from" ] || [ ! -f "$BUNDLE/$NAME.wasm" ]; then
+    rm -rf "$STAGE/.made-from" "$BUNDLE"
+    # 1. Cut the module at the pages' split points (app::pages::lazy) and give the main module
+    #    its JavaScript glue: the main module ($NAME.wasm, $NAME.js), one module per area of
+    #    pages and per set of areas sharing code, their loader and the manifest the server
+    #    preloads a page's modules from (scripts/wasm-bundle/src/main.rs). It prints the split
+    #    modules.
+    tapeline-wasm-bundle "$wasm" "$BUNDLE" "$NAME" >"$STAGE/split-modules"
+    if $release; then
+      # 2. The flags cargo-leptos uses, on every module, one per core; wasm-opt is binaryen's,
+      # from npm (never Debian's: setup.sh).
+      # The split modules keep the linker's label names (name subsection 3), which this
+      # wasm-opt does not know and warns about once per module before dropping them.
+      { echo "$BUNDLE/$NAME.wasm"; cat "$STAGE/split-modules"; } | xargs -P "$(nproc)" -I{} \
+        wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int {} -o {} \
+        2> >(grep -v "^warning: unknown name subsection" >&2)
+      # 3. Minified JavaScript. wasm-bindgen lists the loader once per function imported from
+      #    it, under the same key and always the same module: a duplicate key esbuild would
+      #    warn about, harmlessly.
+      for js in "$BUNDLE"/*.js; do
+        esbuild "$js" --minify --format=esm --log-level=warning --log-override:duplicate-object-key=silent \
+          --allow-overwrite --outfile="$js"
+      done
+    fi
+    echo "$made_from" >"$STAGE/.made-from"
+  fi
+  if $release; then
+    # Browsers from the last few years: the stylesheet keeps its modern syntax.
+    esbuild "$STYLE_FILE" --minify --target=chrome100,firefox100,safari15 --log-level=warning \
+      --outfile="$STAGE/$NAME.css"
+  else
+    cp "$STYLE_FILE" "$STAGE/$NAME.css"
+  fi
+
+  css_hash="$(sha256sum "$STAGE/$NAME.css" | cut -c1-20)"
+  css="$PKG/$NAME.$css_hash.css"
+  if [ ! -f "$css" ] || [ ! -f "$css.gz" ]; then
+    cp "$STAGE/$NAME.css" "$css.tmp"
+    compress "$css.tmp"
+    mv -f "$css.tmp.gz" "$css.gz"
+    if $release; then mv -f "$css.tmp.br" "$css.br"; fi
+    mv -f "$css.tmp" "$css"
+  fi
+  bundle_hash="$(cd "$BUNDLE" && sha256sum -- * | sha256sum | cut -c1-20)"
+  bundle_dir="$PKG/$bundle_hash"
+  # Assembled beside it and renamed into place, so the directory is complete once it exists.
+  if [ ! -d "$bundle_dir" ]; then
+    rm -rf "$bundle_dir.tmp"
+    cp -R "$BUNDLE" "$bundle_dir.tmp"
+    for file in "$bundle_dir.tmp"/*; do compress "$file"; done
+    mv "$bundle_dir.tmp" "$bundle_dir"
+  fi
+}
+
+# The front end, then its half of the site, while the server is still compiling: the server's
+# last step (its optimised link, one codegen unit) keeps one core and leaves the other idle,
+# and the site's assembly (wasm-opt on every module: about two minutes of a release build's
+# first run) fits there. On a first run the bundling tool is compiled beside the front end.
+front_and_site() {
+  local tool=""
+  if [ "$(tapeline-wasm-bundle --version 2>/dev/null)" != "tapeline-wasm-bundle $WASM_BUNDLE_VERSION wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+    log "installing the WebAssembly bundling tool (scripts/wasm-bundle; first run only)"
+    install_wasm_bundle & tool=$!
+  fi
+  front
+  if [ -n "$tool" ]; then wait "$tool"; fi
+  package_site
+}
+
+jobs_=(front_and_site server)
+log "compiling the front end (WebAssembly) and the server ($($release && echo release || echo debug)), side by side"
+pids=()
+for job in "${jobs_[@]}"; do "$job" & pids+=($!); done
+failed=()
+for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${jobs_[$i]}"); done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "error: scripts/build.sh: failed: ${failed[*]}" >&2
+  exit 1
+fi
+
+# --- Publish: both halves built ------------------------------------------------------------------
+# Only now does hash.txt name the new site, so a binary is never left beside a site that
+# another build made for it.
 manifest="$CARGO_TARGET_DIR/$profile_dir/hash.txt"
 old_manifest="$(cat "$manifest" 2>/dev/null || true)"
 css_hash="$(sha256sum "$STAGE/$NAME.css" | cut -c1-20)"
-css="$PKG/$NAME.$css_hash.css"
-if [ ! -f "$css" ] || [ ! -f "$css.gz" ]; then
-  cp "$STAGE/$NAME.css" "$css.tmp"
-  compress "$css.tmp"
-  mv -f "$css.tmp.gz" "$css.gz"
-  if $release; then mv -f "$css.tmp.br" "$css.br"; fi
-  mv -f "$css.tmp" "$css"
-fi
 bundle_hash="$(cd "$BUNDLE" && sha256sum -- * | sha256sum | cut -c1-20)"
 bundle_dir="$PKG/$bundle_hash"
-# Assembled beside it and renamed into place, so the directory is complete once it exists.
-if [ ! -d "$bundle_dir" ]; then
-  rm -rf "$bundle_dir.tmp"
-  cp -R "$BUNDLE" "$bundle_dir.tmp"
-  for file in "$bundle_dir.tmp"/*; do compress "$file"; done
-  mv "$bundle_dir.tmp" "$bundle_dir"
-fi
 new_manifest="css: $css_hash"$'\n'"bundle: $bundle_hash"$'\n'
 # This binary's previous bundle is no longer served by anyone.
 while IFS=': ' read -r kind hash; do
