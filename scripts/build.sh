@@ -186,8 +186,12 @@ front_and_site() {
     log "installing the WebAssembly bundling tool (scripts/wasm-bundle; first run only)"
     install_wasm_bundle & tool=$!
   fi
-  front
-  if [ -n "$tool" ]; then wait "$tool"; fi
+  # The tool's compile is waited for either way, so that a failed front end never leaves it
+  # running after this script has exited.
+  local status=0
+  front || status=$?
+  if [ -n "$tool" ] && ! wait "$tool" && [ "$status" = 0 ]; then status=1; fi
+  [ "$status" = 0 ] || return "$status"
   package_site
 }
 
