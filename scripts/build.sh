@@ -174,6 +174,8 @@ package_site() {
     for file in "$bundle_dir.tmp"/*; do compress "$file"; done
     mv "$bundle_dir.tmp" "$bundle_dir"
   fi
+  # What publish (below) writes to hash.txt; this job runs in a subshell of its own.
+  printf 'css: %s\nbundle: %s\n' "$css_hash" "$bundle_hash" >"$STAGE/names"
 }
 
 # The front end, then its half of the site, while the server is still compiling: the server's
@@ -211,10 +213,8 @@ fi
 # another build made for it.
 manifest="$CARGO_TARGET_DIR/$profile_dir/hash.txt"
 old_manifest="$(cat "$manifest" 2>/dev/null || true)"
-css_hash="$(sha256sum "$STAGE/$NAME.css" | cut -c1-20)"
-bundle_hash="$(cd "$BUNDLE" && sha256sum -- * | sha256sum | cut -c1-20)"
-bundle_dir="$PKG/$bundle_hash"
-new_manifest="css: $css_hash"$'\n'"bundle: $bundle_hash"$'\n'
+new_manifest="$(cat "$STAGE/names")"
+bundle_dir="$PKG/$(sed -n 's/^bundle: //p' <<<"$new_manifest")"
 # This binary's previous bundle is no longer served by anyone.
 while IFS=': ' read -r kind hash; do
   [ -n "$hash" ] || continue
@@ -224,7 +224,7 @@ while IFS=': ' read -r kind hash; do
     *) rm -f "$PKG/$NAME.$hash.$kind"{,.gz,.br} ;;
   esac
 done <<<"$old_manifest"
-printf '%s' "$new_manifest" >"$manifest"
+printf '%s\n' "$new_manifest" >"$manifest"
 # Files of the plain-named layout builds before content hashing left behind.
 rm -f "$PKG/$NAME".{js,wasm,css,d.ts} "$PKG/${NAME}_bg.wasm.d.ts"
 cp -R "$ASSETS_DIR"/. "$SITE"/
