@@ -6,6 +6,7 @@
 
 use crate::auth::key_cache::{self, KeyCache};
 use crate::auth::limits::Limiter;
+use crate::auth::token::SecretHasher;
 use crate::auth::usage::Usage;
 use crate::auth::AuthState;
 use crate::server::db::Db;
@@ -23,6 +24,8 @@ use std::sync::Arc;
 pub struct InstanceSecrets {
     /// Server-side pepper for API key hashes (HMAC-SHA256 key), 32 random bytes hex-encoded.
     pub key_pepper: Arc<str>,
+    /// The keyed hash of API key secrets under that pepper, prepared once.
+    pub key_hasher: SecretHasher,
 }
 
 impl std::fmt::Debug for InstanceSecrets {
@@ -70,7 +73,7 @@ impl AppState {
         Ok(Self(Arc::new(Parts {
             passwords: Passwords::new(config.hash_concurrency)?,
             login_throttle: Arc::new(LoginThrottle::new(config.login_per_account, config.login_per_client, shared.clone())),
-            secrets: InstanceSecrets { key_pepper: key_pepper.into() },
+            secrets: InstanceSecrets { key_hasher: SecretHasher::new(key_pepper.as_bytes()), key_pepper: key_pepper.into() },
             usage: Arc::new(Usage::default()),
             limiter: Arc::new(Limiter::new(shared.clone())),
             key_cache: Arc::new(KeyCache::new(config.keys.cache_ttl)),
@@ -111,8 +114,8 @@ impl AuthState for AppState {
         &self.config
     }
 
-    fn key_pepper(&self) -> &[u8] {
-        self.secrets.key_pepper.as_bytes()
+    fn key_hasher(&self) -> &SecretHasher {
+        &self.secrets.key_hasher
     }
 
     fn usage(&self) -> &Usage {

@@ -293,7 +293,7 @@ async fn insert(
     .bind(principal.account.id)
     .bind(name)
     .bind(level.get() as i64)
-    .bind(token::hash_secret(state.secrets.key_pepper.as_bytes(), &new.secret))
+    .bind(state.secrets.key_hasher.hash(&new.secret))
     .bind(now)
     .bind(expires_at)
     .bind(&created_by_key)

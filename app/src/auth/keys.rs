@@ -6,7 +6,7 @@ use super::account::{Account, ACCOUNT_COLUMN_NAMES};
 use super::key_cache::StoredKey;
 use super::limits::{now_us, KeyHeaders, KeyOutcome, KeyPolicy, Refusal, SharedCheck};
 use super::usage::{day_of, day_string, Day};
-use super::{token, AuthState, KeyAuth, Principal};
+use super::{AuthState, KeyAuth, Principal};
 use crate::account_columns;
 use crate::audit::{self, AuditKind};
 use crate::error::{ErrorCode, Problem};
@@ -69,7 +69,7 @@ async fn check_key(state: &impl AuthState, id: &str, secret: &str, headers: &mut
     let Some(key) = stored_key(state, id).await? else {
         return Err(invalid_credentials());
     };
-    if !token::verify_secret(state.key_pepper(), secret, &key.secret_hash) {
+    if !state.key_hasher().verify(secret, &key.secret_hash) {
         return Err(invalid_credentials());
     }
     let account = &key.account;

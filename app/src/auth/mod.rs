@@ -34,13 +34,13 @@ use limits::Limiter;
 use usage::Usage;
 
 /// What authentication reads from the application state: the database, the settings, the
-/// instance's key pepper, the usage counters, the limiter and the key cache. The application state implements it; so
+/// keyed hash of key secrets, the usage counters, the limiter and the key cache. The application state implements it; so
 /// can a test.
 pub trait AuthState: Send + Sync {
     fn db(&self) -> &Db;
     fn config(&self) -> &Config;
-    /// The secret key of the HMAC that API key secrets are stored under.
-    fn key_pepper(&self) -> &[u8];
+    /// The keyed hash (HMAC under the instance's pepper) that API key secrets are stored under.
+    fn key_hasher(&self) -> &token::SecretHasher;
     fn usage(&self) -> &Usage;
     fn limiter(&self) -> &Limiter;
     fn key_cache(&self) -> &KeyCache;

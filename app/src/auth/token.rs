@@ -74,24 +74,45 @@ pub fn is_well_formed(id: &str, secret: &str) -> bool {
     id.len() == ID_LEN && secret.len() == SECRET_LEN && is_base62(id) && is_base62(secret)
 }
 
-/// HMAC-SHA256 of `secret` under `pepper`, hex-encoded: what the database stores.
-pub fn hash_secret(pepper: &[u8], secret: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(pepper).expect("HMAC takes keys of any length");
-    mac.update(secret.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+/// The keyed hash API key secrets are stored under: HMAC-SHA256 with the instance's pepper
+/// as its key, hex-encoded.
+///
+/// Made once per instance: HMAC's key schedule (the pepper's inner and outer padded blocks,
+/// two of the four SHA-256 compressions of a check) is computed here, and every check starts
+/// from a copy of the prepared state. Its `Debug` never shows the pepper.
+#[derive(Clone)]
+pub struct SecretHasher(Hmac<Sha256>);
+
+impl SecretHasher {
+    pub fn new(pepper: &[u8]) -> SecretHasher {
+        SecretHasher(Hmac::<Sha256>::new_from_slice(pepper).expect("HMAC takes keys of any length"))
+    }
+
+    /// The hash of `secret`, hex-encoded: what the database stores.
+    pub fn hash(&self, secret: &str) -> String {
+        let mut mac = self.0.clone();
+        mac.update(secret.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `secret` matches `stored_hex`, compared in constant time. Every key check runs
+    /// this: the stored hash is decoded into an array of a hash's length, not a new `Vec` (a
+    /// hash of any other length is refused, as it could never match).
+    pub fn verify(&self, secret: &str, stored_hex: &str) -> bool {
+        let mut stored = [0u8; 32];
+        if hex::decode_to_slice(stored_hex, &mut stored).is_err() {
+            return false;
+        }
+        let mut mac = self.0.clone();
+        mac.update(secret.as_bytes());
+        mac.verify_slice(&stored).is_ok()
+    }
 }
 
-/// Whether `secret` matches `stored_hex`, compared in constant time. Every key check runs
-/// this: the stored hash is decoded into an array of a hash's length, not a new `Vec` (a hash
-/// of any other length is refused, as it could never match).
-pub fn verify_secret(pepper: &[u8], secret: &str, stored_hex: &str) -> bool {
-    let mut stored = [0u8; 32];
-    if hex::decode_to_slice(stored_hex, &mut stored).is_err() {
-        return false;
+impl std::fmt::Debug for SecretHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretHasher { .. }")
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(pepper).expect("HMAC takes keys of any length");
-    mac.update(secret.as_bytes());
-    mac.verify_slice(&stored).is_ok()
 }
 
 fn checksum(body: &str) -> String {
@@ -159,16 +180,25 @@ mod tests {
 
     #[test]
     fn secrets_verify_only_under_the_same_pepper() {
-        let stored = hash_secret(b"pepper one", "s3cret");
+        let one = SecretHasher::new(b"pepper one");
+        let stored = one.hash("s3cret");
         assert_eq!(stored.len(), 64);
-        assert!(verify_secret(b"pepper one", "s3cret", &stored));
-        assert!(!verify_secret(b"pepper one", "s3creT", &stored));
-        assert!(!verify_secret(b"pepper two", "s3cret", &stored));
-        assert!(!verify_secret(b"pepper one", "s3cret", "not hex"));
+        assert!(one.verify("s3cret", &stored));
+        assert!(!one.verify("s3creT", &stored));
+        assert!(!SecretHasher::new(b"pepper two").verify("s3cret", &stored));
+        assert!(!one.verify("s3cret", "not hex"));
         // The stored form in capitals still matches; one byte short or long never does.
-        assert!(verify_secret(b"pepper one", "s3cret", &stored.to_uppercase()));
-        assert!(!verify_secret(b"pepper one", "s3cret", &stored[..62]));
-        assert!(!verify_secret(b"pepper one", "s3cret", &format!("{stored}00")));
-        assert!(!verify_secret(b"pepper one", "s3cret", ""));
+        assert!(one.verify("s3cret", &stored.to_uppercase()));
+        assert!(!one.verify("s3cret", &stored[..62]));
+        assert!(!one.verify("s3cret", &format!("{stored}00")));
+        assert!(!one.verify("s3cret", ""));
+        // The prepared state is copied, never spent: the same hasher gives the same hash again,
+        // and it is HMAC-SHA256 itself (RFC 4231, test case 2).
+        assert_eq!(one.hash("s3cret"), stored);
+        assert_eq!(
+            SecretHasher::new(b"Jefe").hash("what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(format!("{one:?}"), "SecretHasher { .. }");
     }
 }

@@ -277,7 +277,7 @@ async fn the_secret_is_only_returned_at_creation(app: TestApp) {
     // The database holds only the keyed hash.
     use sqlx::Row;
     let stored: String = sqlx::query("SELECT secret_hash FROM api_keys").fetch_one(&app.state.db).await.unwrap().get(0);
-    assert_eq!(stored, app::auth::token::hash_secret(app.state.secrets.key_pepper.as_bytes(), &key.secret));
+    assert_eq!(stored, app.state.secrets.key_hasher.hash(&key.secret));
     assert!(!stored.contains(&key.secret));
 }
 
