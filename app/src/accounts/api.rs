@@ -13,7 +13,7 @@ use crate::server::Result;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
+use crate::server::json::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

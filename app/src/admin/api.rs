@@ -11,7 +11,7 @@ use crate::server::paging::{ListQuery, PageQuery};
 use crate::server::Result;
 use crate::state::AppState;
 use axum::extract::State;
-use axum::Json;
+use crate::server::json::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -13,7 +13,7 @@ use crate::sets::MeasurementSet;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Json;
+use crate::server::json::Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
