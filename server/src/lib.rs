@@ -11,7 +11,7 @@ pub mod metrics;
 
 use anyhow::Context as _;
 use app::server::extract::BODY_LIMIT;
-use app::server::http::{answer, api_not_found, healthz, resolve_client};
+use app::server::http::{answer, api_not_found, healthz, ResolveClientLayer};
 use app::server::{db::redact_url, Config, Db};
 use app::state::AppState;
 use app::{shell, App};
@@ -155,14 +155,17 @@ pub fn router(state: AppState) -> Router {
         // `Router::layer` per layer: axum boxes the service at each `Router::layer`, and every
         // `from_fn` layer clones the service inside it per request, so with a box at every
         // level each request cloned (and allocated) the stack below it once per layer; one
-        // composite is boxed once.
+        // composite is boxed once. The layers that need no `await` of their own (metrics,
+        // the client's address, the request id's scope) are tower services whose futures wrap
+        // the inner one, with nothing boxed per request; `answer` (which may read a body)
+        // stays one `from_fn`.
         .layer(
             ServiceBuilder::new()
                 // Outermost: counts every answer, including the refusals of the layers below.
-                .layer(axum::middleware::from_fn(metrics::track_requests))
+                .layer(metrics::TrackRequestsLayer)
                 // Before anything keys on the client's address (limits, throttles, the
                 // request id a trusted proxy may set).
-                .layer(axum::middleware::from_fn_with_state(config.clone(), resolve_client))
+                .layer(ResolveClientLayer::new(config.clone()))
                 .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(request_id::HEADER))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
@@ -171,7 +174,11 @@ pub fn router(state: AppState) -> Router {
                 }))
                 // The request's id, known to the error type (a 500's body carries it) and to
                 // every log line of the request (the span above).
-                .layer(axum::middleware::from_fn(request_id::scope))
+                .layer(request_id::ScopeLayer)
+                // The compressed body, boxed once here: its encoders' state makes it large, and
+                // every layer above moves the answer it is in (a copy of it per layer, per
+                // request, in the instruction counts; README, "What the profile showed").
+                .map_response(|res: http::Response<_>| res.map(axum::body::Body::new))
                 // br or gzip, as the client accepts, where it pays and no secret is
                 // (Compressible: it reads the mark `answer`, inside it, puts on answers to
                 // requests with credentials); the static files come precompressed

@@ -12,15 +12,17 @@
 //! one of the standard ones or `other`.
 
 use app::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use http::{header, Method};
+use http::{header, Method, Request, StatusCode};
 use metrics::{Label, SharedString};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
-use std::sync::{Arc, OnceLock};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, OnceLock};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 /// Requests, labelled `route`, `method` and `status`.
@@ -97,22 +99,91 @@ pub async fn upkeep(handle: PrometheusHandle) {
     }
 }
 
-/// Middleware: counts and times every request by route template, method and status.
-pub async fn track_requests(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = match req.extensions().get::<MatchedPath>() {
-        Some(path) => SharedString::from_shared(Arc::from(path.as_str())),
-        None => SharedString::const_str(UNMATCHED),
-    };
-    let method = method_label(req.method());
-    let response = next.run(req).await;
-    // Shared or static strings: the counter and the histogram take the same labels without
-    // copying their text (a request's hot path).
-    let status = SharedString::from_shared(Arc::from(response.status().as_str()));
-    let labels = [Label::new("route", route), Label::from_static_parts("method", method), Label::new("status", status)];
-    metrics::counter!(HTTP_REQUESTS, labels.iter()).increment(1);
-    metrics::histogram!(HTTP_DURATION, labels.iter()).record(started.elapsed());
-    response
+/// Counts and times every request by route template, method and status: the outermost
+/// layer, so that it sees the refusals of the layers below too.
+///
+/// A tower layer rather than an axum `from_fn`: its future wraps the inner one, with nothing
+/// boxed or cloned per request, and the labels are shared rather than copied — the status
+/// from a table made once, the route's template once per request.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrackRequestsLayer;
+
+impl<S> tower::Layer<S> for TrackRequestsLayer {
+    type Service = TrackRequests<S>;
+
+    fn layer(&self, inner: S) -> TrackRequests<S> {
+        TrackRequests(inner)
+    }
+}
+
+/// The service of [`TrackRequestsLayer`].
+#[derive(Clone, Debug)]
+pub struct TrackRequests<S>(S);
+
+impl<S, B, ResBody> tower::Service<Request<B>> for TrackRequests<S>
+where
+    S: tower::Service<Request<B>, Response = http::Response<ResBody>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Tracked<S::Future> {
+        let started = Instant::now();
+        let route = match req.extensions().get::<MatchedPath>() {
+            Some(path) => SharedString::from_shared(Arc::from(path.as_str())),
+            None => SharedString::const_str(UNMATCHED),
+        };
+        let method = method_label(req.method());
+        Tracked { inner: self.0.call(req), started, route, method }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`TrackRequests`]: records the request once its answer is ready.
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        started: Instant,
+        route: SharedString,
+        method: &'static str,
+    }
+}
+
+impl<F, ResBody, E> Future for Tracked<F>
+where
+    F: Future<Output = Result<http::Response<ResBody>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        if let Ok(response) = &result {
+            let labels = [
+                Label::new("route", this.route.clone()),
+                Label::from_static_parts("method", this.method),
+                Label::new("status", status_label(response.status())),
+            ];
+            metrics::counter!(HTTP_REQUESTS, labels.iter()).increment(1);
+            metrics::histogram!(HTTP_DURATION, labels.iter()).record(this.started.elapsed());
+        }
+        Poll::Ready(result)
+    }
+}
+
+/// A status as a label, shared: made once per process for every status from 100 to 599.
+fn status_label(status: StatusCode) -> SharedString {
+    static LABELS: LazyLock<Vec<SharedString>> =
+        LazyLock::new(|| (100..600u16).map(|code| SharedString::from_shared(Arc::from(code.to_string()))).collect());
+    match LABELS.get(usize::from(status.as_u16()).wrapping_sub(100)) {
+        Some(label) => label.clone(),
+        None => SharedString::from_shared(Arc::from(status.as_str())),
+    }
 }
 
 /// The standard methods by name; any other (a client may send any token) as `other`.

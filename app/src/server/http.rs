@@ -13,7 +13,7 @@ use crate::error::{ErrorCode, Problem};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use super::json::Json;
 use http::request::Parts;
 use http::{header, HeaderMap, Method, StatusCode};
 use leptos::prelude::use_context;
@@ -174,7 +174,7 @@ pub async fn ui<T>(body: impl Future<Output = Result<T>>) -> std::result::Result
 
 /// The client's address, as the throttles' and the anonymous limit's key: the connection's
 /// address, or — when that is a trusted proxy — the address the proxies say the request came
-/// from (see [`resolve_client`]).
+/// from (see [`ResolveClientLayer`]).
 pub fn client_addr(parts: &Parts) -> String {
     client_addr_of(&parts.extensions)
 }
@@ -199,7 +199,7 @@ pub fn address_text(ip: Option<IpAddr>) -> String {
     ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
-/// The client's address as [`resolve_client`] found it behind trusted proxies.
+/// The client's address as [`ResolveClientLayer`] found it behind trusted proxies.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
@@ -227,7 +227,53 @@ pub fn forwarded_client(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Ip
 /// Sets [`ClientIp`] on requests that come through a trusted proxy (`TAPELINE_TRUSTED_PROXIES`),
 /// and keeps the `X-Request-Id` only such a proxy may set: from anyone else (or malformed),
 /// it is dropped, and the request gets an id of its own.
-pub async fn resolve_client(State(config): State<Arc<Config>>, mut req: Request, next: Next) -> Response {
+///
+/// A tower layer rather than an axum `from_fn`: the work is done before the request goes on,
+/// so the service answers with the inner service's own future, with nothing boxed or cloned
+/// per request.
+#[derive(Clone, Debug)]
+pub struct ResolveClientLayer(Arc<Config>);
+
+impl ResolveClientLayer {
+    pub fn new(config: Arc<Config>) -> Self {
+        Self(config)
+    }
+}
+
+impl<S> tower::Layer<S> for ResolveClientLayer {
+    type Service = ResolveClient<S>;
+
+    fn layer(&self, inner: S) -> ResolveClient<S> {
+        ResolveClient { inner, config: self.0.clone() }
+    }
+}
+
+/// The service of [`ResolveClientLayer`].
+#[derive(Clone, Debug)]
+pub struct ResolveClient<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for ResolveClient<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::result::Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> S::Future {
+        resolve_client(&self.config, &mut req);
+        self.inner.call(req)
+    }
+}
+
+fn resolve_client<B>(config: &Config, req: &mut http::Request<B>) {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
     let from_proxy = peer.is_some_and(|peer| config.trusted_proxies.iter().any(|range| range.contains(&peer)));
     if from_proxy {
@@ -240,7 +286,6 @@ pub async fn resolve_client(State(config): State<Arc<Config>>, mut req: Request,
     if !kept {
         req.headers_mut().remove(super::request_id::HEADER);
     }
-    next.run(req).await
 }
 
 /// The client's address (see [`client_addr`]), as a handler argument.
