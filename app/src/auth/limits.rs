@@ -81,8 +81,9 @@ impl KeyOutcome {
             self.minute_remaining, self.minute_reset, self.day_remaining, self.day_reset
         );
         [
-            (HeaderName::from_static("ratelimit-policy"), HeaderValue::from_str(&policy).expect("ASCII")),
-            (HeaderName::from_static("ratelimit"), HeaderValue::from_str(&state).expect("ASCII")),
+            // The texts become the values as they are (`TryFrom<String>`), not copied again.
+            (HeaderName::from_static("ratelimit-policy"), HeaderValue::try_from(policy).expect("ASCII")),
+            (HeaderName::from_static("ratelimit"), HeaderValue::try_from(state).expect("ASCII")),
         ]
     }
 }
@@ -341,7 +342,11 @@ impl Limiter {
             // Bounded memory: forget keys whose burst is whole again and whose day is over.
             keys.retain(|_, s| s.gcra.tat > now_us || s.day == day);
         }
-        let state = keys.entry(key_id.to_owned()).or_default();
+        // A key seen before is found without copying its id (a key's every call comes here).
+        if !keys.contains_key(key_id) {
+            keys.insert(key_id.to_owned(), KeyState::default());
+        }
+        let state = keys.get_mut(key_id).expect("inserted above");
         if state.day != day {
             *state = KeyState { gcra: state.gcra, day, used: day_count.unwrap_or(0) };
         }
@@ -452,7 +457,7 @@ pub async fn fair_use<S: AuthState + Clone + 'static>(State(state): State<S>, mu
         if let Some(outcome) = key.outcome {
             res.headers_mut().extend(outcome.headers());
         }
-        if let Ok(value) = HeaderValue::from_str(&rfc3339(key.expires_at)) {
+        if let Ok(value) = HeaderValue::try_from(rfc3339(key.expires_at)) {
             res.headers_mut().insert(HeaderName::from_static("tapeline-key-expires"), value);
         }
     } else if has_key && res.status() == StatusCode::UNAUTHORIZED {

@@ -69,7 +69,11 @@ impl Usage {
     /// Counts one accepted request by `key_id` at `at` (Unix seconds).
     pub fn record(&self, key_id: &str, at: i64) {
         let mut pending = self.pending.lock().expect("usage lock");
-        let entry = pending.entry(key_id.to_owned()).or_default();
+        // A key counted since the last flush is found without copying its id.
+        if !pending.contains_key(key_id) {
+            pending.insert(key_id.to_owned(), Pending::default());
+        }
+        let entry = pending.get_mut(key_id).expect("inserted above");
         entry.days.entry(day_of(at)).or_default().calls += 1;
         entry.last_used_at = Some(entry.last_used_at.map_or(at, |last| last.max(at)));
     }
