@@ -163,38 +163,32 @@ mod tests {
     use serde_json::json;
 
     /// The answer's body, read whole.
-    fn body_of(response: axum::response::Response) -> Vec<u8> {
-        let body = response.into_body();
-        let bytes = block_on(axum::body::to_bytes(body, usize::MAX)).expect("an in-memory body");
-        bytes.to_vec()
+    async fn body_of(response: axum::response::Response) -> Vec<u8> {
+        axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("an in-memory body").to_vec()
     }
 
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().build().expect("a runtime").block_on(future)
-    }
-
-    #[test]
-    fn an_answer_is_what_serde_json_writes_as_application_json() {
+    #[tokio::test]
+    async fn an_answer_is_what_serde_json_writes_as_application_json() {
         // Longer than the first buffer, with text that needs escaping.
         let value = json!({ "sets": (0..100).map(|i| json!({ "name": format!("set \"{i}\"\n"), "hips": i as f64 + 0.5 })).collect::<Vec<_>>() });
         let response = Json(&value).into_response();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-        assert_eq!(body_of(response), serde_json::to_vec(&value).unwrap());
+        assert_eq!(body_of(response).await, serde_json::to_vec(&value).unwrap());
 
         let created = (StatusCode::CREATED, Json(json!({ "id": 7 }))).into_response();
         assert_eq!(created.status(), StatusCode::CREATED);
-        assert_eq!(body_of(created), br#"{"id":7}"#);
+        assert_eq!(body_of(created).await, br#"{"id":7}"#);
     }
 
-    #[test]
-    fn a_value_that_cannot_be_written_is_a_problem_not_a_broken_body() {
+    #[tokio::test]
+    async fn a_value_that_cannot_be_written_is_a_problem_not_a_broken_body() {
         // A map whose keys are not strings: serde_json refuses it.
         let map: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
         let response = Json(map).into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
-        let problem: serde_json::Value = serde_json::from_slice(&body_of(response)).unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body_of(response).await).unwrap();
         assert_eq!(problem["code"], "internal");
     }
 
