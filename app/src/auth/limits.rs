@@ -291,7 +291,7 @@ impl Limiter {
         // need not read the count from the database again today.
         {
             let mut keys = self.keys.lock().expect("limiter lock");
-            let state = keys.entry(key_id.to_owned()).or_default();
+            let state = super::state_of(&mut keys, key_id);
             state.day = day;
             state.used = used.max(0) as u64;
         }
@@ -342,11 +342,7 @@ impl Limiter {
             // Bounded memory: forget keys whose burst is whole again and whose day is over.
             keys.retain(|_, s| s.gcra.tat > now_us || s.day == day);
         }
-        // A key seen before is found without copying its id (a key's every call comes here).
-        if !keys.contains_key(key_id) {
-            keys.insert(key_id.to_owned(), KeyState::default());
-        }
-        let state = keys.get_mut(key_id).expect("inserted above");
+        let state = super::state_of(&mut keys, key_id);
         if state.day != day {
             *state = KeyState { gcra: state.gcra, day, used: day_count.unwrap_or(0) };
         }
@@ -381,7 +377,7 @@ impl Limiter {
         if anonymous.len() > 100_000 {
             anonymous.retain(|_, g| g.tat > now_us);
         }
-        let gcra = anonymous.entry(client.to_owned()).or_default();
+        let gcra = super::state_of(&mut anonymous, client);
         match gcra.check(per_minute, now_us) {
             Cell::Accepted { remaining, reset_us } => {
                 AnonOutcome { per_minute, remaining, reset: ceil_secs(reset_us), retry_after: None }

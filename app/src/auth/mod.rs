@@ -31,7 +31,18 @@ use crate::server::db::Db;
 use crate::server::Config;
 use key_cache::KeyCache;
 use limits::Limiter;
+use std::collections::HashMap;
 use usage::Usage;
+
+/// The state of `id` (a key's id, a client's address) in a map of per-caller state (the
+/// limiter's, the usage counter's), made with its default when missing. One seen before is
+/// found without copying `id`: every key call, and every anonymous one, comes here.
+fn state_of<'m, V: Default>(map: &'m mut HashMap<String, V>, id: &str) -> &'m mut V {
+    if !map.contains_key(id) {
+        map.insert(id.to_owned(), V::default());
+    }
+    map.get_mut(id).expect("inserted above")
+}
 
 /// What authentication reads from the application state: the database, the settings, the
 /// keyed hash of key secrets, the usage counters, the limiter and the key cache. The application state implements it; so

@@ -69,11 +69,7 @@ impl Usage {
     /// Counts one accepted request by `key_id` at `at` (Unix seconds).
     pub fn record(&self, key_id: &str, at: i64) {
         let mut pending = self.pending.lock().expect("usage lock");
-        // A key counted since the last flush is found without copying its id.
-        if !pending.contains_key(key_id) {
-            pending.insert(key_id.to_owned(), Pending::default());
-        }
-        let entry = pending.get_mut(key_id).expect("inserted above");
+        let entry = super::state_of(&mut pending, key_id);
         entry.days.entry(day_of(at)).or_default().calls += 1;
         entry.last_used_at = Some(entry.last_used_at.map_or(at, |last| last.max(at)));
     }
@@ -81,7 +77,7 @@ impl Usage {
     /// Counts one request by `key_id` refused by its limits at `at`.
     pub fn record_refused(&self, key_id: &str, at: i64) {
         let mut pending = self.pending.lock().expect("usage lock");
-        pending.entry(key_id.to_owned()).or_default().days.entry(day_of(at)).or_default().refused += 1;
+        super::state_of(&mut pending, key_id).days.entry(day_of(at)).or_default().refused += 1;
     }
 
     /// Calls and last use of `key_id` not yet written to the database.
